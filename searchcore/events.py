@@ -1,0 +1,154 @@
+"""Search events: frozen dataclasses with a monotonic ``seq`` per search, and sinks.
+
+Every event a search produces goes through one ``Emitter``, which stamps ``seq`` (1, 2, 3 ...)
+and ``time`` and hands the event to a sink. The emitter's counter is part of the search
+checkpoint, so a resumed search continues the sequence without gaps or duplicates.
+
+Event types (``type`` field) and their payloads:
+
+- ``status``: ``{"status": "running" | "deriving" | "training" | ..., "message": str}``
+- ``progress``: ``{"phase": str, "fraction": float 0..1, "eta_seconds": float | None,
+  "epoch": int, "archs_evaluated": int, "elapsed_seconds": float}``
+- ``controller_step``: ``{"step": int, "reward": float, "baseline": float, "entropy": float,
+  "loss": float, "log_prob": float}``
+- ``child_train``: ``{"epoch": int, "loss": float, "accuracy": float, "valid_accuracy": float | None}``
+- ``arch_sampled``: ``{"step": int, "architecture": dict, "reward": float, "graph": dict}``
+- ``best``: ``{"step": int, "architecture": dict, "reward": float, "graph": dict}``
+- ``final_epoch``: ``{"epoch": int, "epochs": int, "loss": float, "accuracy": float,
+  "valid_accuracy": float | None, "lr": float}``
+- ``evaluation``: ``{"metrics": dict}`` (test accuracy, confusion matrix, per-class P/R)
+- ``log``: ``{"level": str, "message": str}``
+- ``finished``: ``{"status": "succeeded" | "failed" | "cancelled", "message": str, "best": dict | None}``
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = (
+    "status",
+    "progress",
+    "controller_step",
+    "child_train",
+    "arch_sampled",
+    "best",
+    "final_epoch",
+    "evaluation",
+    "log",
+    "finished",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    time: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(seq=int(data["seq"]), type=str(data["type"]), time=float(data["time"]),
+                   payload=dict(data.get("payload") or {}))
+
+
+class EventSink(Protocol):
+    def emit(self, event: Event) -> None: ...
+
+
+class Emitter:
+    """Stamps ``seq`` and ``time`` on events and forwards them to a sink."""
+
+    def __init__(self, sink: EventSink, last_seq: int = 0) -> None:
+        self.sink = sink
+        self.last_seq = last_seq
+
+    def emit(self, type_: str, **payload: Any) -> Event:
+        if type_ not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type_!r}")
+        self.last_seq += 1
+        event = Event(seq=self.last_seq, type=type_, time=time.time(), payload=payload)
+        self.sink.emit(event)
+        return event
+
+
+class ListSink:
+    """Keeps events in memory (tests)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of_type(self, type_: str) -> list[Event]:
+        return [e for e in self.events if e.type == type_]
+
+
+class LoggingSink:
+    def __init__(self, log: logging.Logger | None = None) -> None:
+        self.log = log or logger
+
+    def emit(self, event: Event) -> None:
+        self.log.info("event %s %s %s", event.seq, event.type, event.payload)
+
+
+class FanoutSink:
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = sinks
+
+    def emit(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink.emit(event)
+
+
+class JsonlSink:
+    """Appends one JSON object per line and flushes, so a killed process loses at most a line.
+
+    ``truncate_after(seq)`` drops lines with a larger ``seq`` (and a torn last line); a resumed
+    search calls it with the checkpoint's ``last_seq`` so the file has no duplicated step.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def emit(self, event: Event) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(event.to_dict()) + "\n")
+            fh.flush()
+
+    def read(self) -> list[Event]:
+        return read_events(self.path)
+
+    def truncate_after(self, seq: int) -> None:
+        kept = [e for e in self.read() if e.seq <= seq]
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for event in kept:
+                fh.write(json.dumps(event.to_dict()) + "\n")
+        os.replace(tmp, self.path)
+
+
+def read_events(path: str | os.PathLike[str]) -> list[Event]:
+    events: list[Event] = []
+    p = Path(path)
+    if not p.exists():
+        return events
+    for line in p.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(Event.from_dict(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            logger.warning("skipping a torn line in %s", p)
+    return events

@@ -1,0 +1,48 @@
+"""A tiny name -> factory registry, shaped like timm's ``register_model``/``create_model``.
+
+Spaces, controllers and evaluators each own one ``Registry``; their packages expose
+``register_x`` / ``create_x`` / ``list_x`` built on it, and the CLI, the web designer and
+the parametrised tests all enumerate the same registry.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownNameError(KeyError):
+    """Raised for a name that is not registered; the message lists the known names."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; we want plain text
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Callable[..., T]] = {}
+
+    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        def decorator(factory: Callable[..., T]) -> Callable[..., T]:
+            if name in self._entries:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._entries[name] = factory
+            return factory
+
+        return decorator
+
+    def create(self, name: str, **kwargs: Any) -> T:
+        factory = self._entries.get(name)
+        if factory is None:
+            known = ", ".join(sorted(self._entries)) or "none"
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}")
+        return factory(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def names(self, pattern: str = "*") -> list[str]:
+        return sorted(n for n in self._entries if fnmatch.fnmatch(n, pattern))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
