@@ -1,0 +1,43 @@
+"""Datasets from user uploads: image zips (class folders or CSV manifest) and text corpora.
+
+``load_image_dataset`` decodes a zip into uint8 tensors split train/valid/test with a health
+report; ``inspect_image_archive`` gives the same report without keeping pixels (the web app's
+validation); ``BatchLoader`` serves normalised, optionally augmented batches on the device.
+"""
+
+from __future__ import annotations
+
+from searchcore.data.archive import ArchiveLimits
+from searchcore.data.dataset import (
+    ImageDataset,
+    ImageSplit,
+    channel_stats,
+    inspect_image_archive,
+    load_image_dataset,
+)
+from searchcore.data.errors import DatasetError, FileIssue
+from searchcore.data.loader import BatchLoader, augment, crop_flip, normalize
+from searchcore.data.report import DatasetReport
+from searchcore.data.text import TextCorpus, TextReport, batchify, load_text_corpus
+from searchcore.data.thumbs import thumbnails
+
+__all__ = [
+    "ArchiveLimits",
+    "BatchLoader",
+    "DatasetError",
+    "DatasetReport",
+    "FileIssue",
+    "ImageDataset",
+    "ImageSplit",
+    "TextCorpus",
+    "TextReport",
+    "augment",
+    "batchify",
+    "channel_stats",
+    "crop_flip",
+    "inspect_image_archive",
+    "load_image_dataset",
+    "load_text_corpus",
+    "normalize",
+    "thumbnails",
+]

@@ -1,0 +1,95 @@
+"""The dataset health report the web app shows after validating an upload."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from searchcore.data.errors import FileIssue
+
+FEW_IMAGES = 10  # a class below this gets a warning
+MAX_IMBALANCE = 100.0  # largest / smallest class
+
+
+@dataclass
+class DatasetReport:
+    class_names: list[str]
+    counts: dict[str, int]  # images per class, all splits
+    split_counts: dict[str, dict[str, int]]  # {"train": {cls: n}, "valid": ..., "test": ...}
+    image_sizes: dict[str, int]  # original sizes, {"32x32": 100}
+    skipped: list[FileIssue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    layout: str = "folders"  # "folders" | "manifest"
+    image_size: int = 32  # the side every image was resized to
+    channels: int = 3
+
+    @property
+    def num_images(self) -> int:
+        return sum(self.counts.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["num_images"] = self.num_images
+        data["num_classes"] = len(self.class_names)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetReport:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["skipped"] = [FileIssue(**issue) for issue in data.get("skipped", [])]
+        return cls(**known)
+
+
+def health_warnings(report: DatasetReport, fractions: Sequence[float]) -> list[str]:
+    """Warnings about class sizes, balance, image sizes and empty split/class cells."""
+    warnings = _class_warnings(report.counts)
+    warnings += _size_warnings(report.image_sizes, report.image_size)
+    warnings += _split_warnings(report.class_names, report.split_counts, fractions)
+    if report.skipped:
+        warnings.append(f"{len(report.skipped)} file(s) were skipped; see the list of skipped files")
+    return warnings
+
+
+def _class_warnings(counts: dict[str, int]) -> list[str]:
+    warnings = [
+        f"class {name!r} has only {n} image(s) (fewer than {FEW_IMAGES}); its accuracy will be unreliable"
+        for name, n in counts.items()
+        if n < FEW_IMAGES
+    ]
+    if counts:
+        largest = max(counts, key=lambda k: counts[k])
+        smallest = min(counts, key=lambda k: counts[k])
+        ratio = counts[largest] / max(counts[smallest], 1)
+        if ratio > MAX_IMBALANCE:
+            warnings.append(
+                f"classes are very imbalanced: {largest!r} has {counts[largest]} images, {smallest!r} has "
+                f"{counts[smallest]} ({ratio:.0f}x); consider collecting more of the small classes"
+            )
+    return warnings
+
+
+def _size_warnings(image_sizes: dict[str, int], image_size: int) -> list[str]:
+    if len(image_sizes) <= 1:
+        return []
+    ranked = sorted(image_sizes.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{size}: {n}" for size, n in ranked[:5])
+    more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
+    return [
+        f"images have {len(ranked)} different sizes ({shown}{more}); "
+        f"all are resized to {image_size}x{image_size}, which stretches those that are not square"
+    ]
+
+
+def _split_warnings(
+    class_names: list[str], split_counts: dict[str, dict[str, int]], fractions: Sequence[float]
+) -> list[str]:
+    warnings = []
+    for (split, per_class), fraction in zip(split_counts.items(), fractions, strict=True):
+        if fraction <= 0 and not any(per_class.values()):
+            continue
+        missing = [name for name in class_names if per_class.get(name, 0) == 0]
+        if missing:
+            listed = ", ".join(repr(m) for m in missing[:10]) + (" ..." if len(missing) > 10 else "")
+            warnings.append(f"the {split} split has no image of class(es) {listed}")
+    return warnings
