@@ -1,0 +1,79 @@
+"""Builds the parts of a search from its config (private helper of ``searchcore.loop``).
+
+Every user-caused problem found here (unknown space/controller/evaluator name, bad space option,
+unreadable dataset, missing file) is re-raised as ``SearchSetupError`` with the original one-line
+message, so the CLI and the web app can show it without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from searchcore.config import SearchConfig
+from searchcore.controllers import Controller, create_controller
+from searchcore.evaluators import Evaluator, EvaluatorContext, create_evaluator
+from searchcore.registry import UnknownNameError
+from searchcore.spaces import SearchSpace, create_space
+
+logger = logging.getLogger(__name__)
+
+
+class SearchSetupError(ValueError):
+    """A search cannot start because of its settings or its data; the message is for the user."""
+
+
+@dataclass
+class SearchParts:
+    space: SearchSpace
+    controller: Controller
+    evaluator: Evaluator
+    data: Any
+
+
+def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Callable[[], bool],
+                on_step: Callable[[int, int], None], budget_fraction: Callable[[], float]) -> SearchParts:
+    try:
+        space = create_space(config.space, **config.space_options)
+        data = _load_data(config)
+        context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
+                                   should_stop=should_stop, on_step=on_step)
+        options = dict(config.evaluator_options)
+        if config.evaluator == "shared":
+            options.setdefault("batch_size", config.batch_size)
+            options["budget_fraction"] = budget_fraction
+        evaluator = create_evaluator(config.evaluator, context=context, **options)
+        controller = create_controller(config.controller, decisions=space.decisions(),
+                                       initial_nodes=space.initial_nodes, seed=config.seed,
+                                       **controller_options(config, evaluator))
+    except (UnknownNameError, ValueError, FileNotFoundError, TypeError) as exc:
+        if isinstance(exc, TypeError) and "argument" not in str(exc):
+            raise  # a TypeError that is not about options is a bug, keep its traceback
+        raise SearchSetupError(str(exc)) from exc
+    logger.info("search parts: space %s, controller %s, evaluator %s on %s",
+                config.space, config.controller, config.evaluator, device)
+    return SearchParts(space=space, controller=controller, evaluator=evaluator, data=data)
+
+
+def controller_options(config: SearchConfig, evaluator: Evaluator) -> dict[str, Any]:
+    """The evaluator's suggested options for this controller (e.g. a reward scale for a table in
+    percent), overridden by whatever the user set."""
+    suggested = getattr(evaluator, "suggested_controller_options", {}).get(config.controller, {})
+    return {**suggested, **config.controller_options}
+
+
+def _load_data(config: SearchConfig) -> Any:
+    path = Path(config.data)
+    if not path.exists():
+        raise FileNotFoundError(f"data file {config.data} does not exist")
+    if config.evaluator == "benchmark":
+        return str(path)  # the evaluator reads the table itself
+    from searchcore.data import load_image_dataset
+
+    return load_image_dataset(path, image_size=config.image_size, grayscale=config.grayscale,
+                              seed=config.seed)

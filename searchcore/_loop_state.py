@@ -1,0 +1,89 @@
+"""Counters of a search and their checkpoint form (private helper of ``searchcore.loop``).
+
+Everything here is stored as tensors or plain Python types so that ``load_checkpoint`` can use
+``torch.load(weights_only=True)``. The set of distinct architectures is kept as 64-bit hashes of
+their canonical JSON (an int64 tensor): a long ENAS search samples hundreds of thousands of
+architectures, and their JSON would make every checkpoint tens of megabytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from searchcore.checkpoint import CheckpointError
+
+CHECKPOINT_VERSION = 1
+
+
+def arch_key(arch_json: dict[str, Any]) -> int:
+    """Stable signed 64-bit hash of an architecture's canonical JSON."""
+    digest = hashlib.blake2b(json.dumps(arch_json, sort_keys=True).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@dataclass
+class LoopState:
+    epoch: int = 0  # epochs finished (an epoch cut short by the budget counts)
+    step: int = 0  # controller updates so far
+    distinct: set[int] = field(default_factory=set)
+    best_reward: float | None = None
+    best_arch: dict[str, Any] | None = None
+    search_done: bool = False  # budget used up: a resumed run goes straight to deriving
+
+    def record(self, arch_json: dict[str, Any], reward: float) -> bool:
+        """Count one evaluated architecture; True when it is a new best."""
+        self.distinct.add(arch_key(arch_json))
+        if self.best_reward is None or reward > self.best_reward:
+            self.best_reward, self.best_arch = float(reward), arch_json
+            return True
+        return False
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "distinct": torch.tensor(sorted(self.distinct), dtype=torch.int64),
+            "best_reward": self.best_reward,
+            "best_arch": json.dumps(self.best_arch) if self.best_arch is not None else None,
+            "search_done": self.search_done,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> LoopState:
+        best = state.get("best_arch")
+        return cls(
+            epoch=int(state["epoch"]),
+            step=int(state["step"]),
+            distinct={int(v) for v in state["distinct"].tolist()},
+            best_reward=None if state["best_reward"] is None else float(state["best_reward"]),
+            best_arch=json.loads(best) if best is not None else None,
+            search_done=bool(state["search_done"]),
+        )
+
+
+def normalised_config(config_dict: dict[str, Any]) -> dict[str, Any]:
+    """JSON round trip, so tuples and lists compare equal."""
+    return json.loads(json.dumps(config_dict, sort_keys=True))
+
+
+def check_same_config(saved: dict[str, Any], current: dict[str, Any], where: str) -> None:
+    """Raise ``CheckpointError`` naming the settings that differ from the checkpoint's."""
+    old, new = normalised_config(saved), normalised_config(current)
+    if old == new:
+        return
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    diffs = "; ".join(f"{k}: {old.get(k)!r} in the checkpoint, {new.get(k)!r} now" for k in keys)
+    raise CheckpointError(
+        f"{where} holds a checkpoint of a search with other settings ({diffs}); "
+        "re-run with the same settings to resume, or choose another output directory"
+    )
+
+
+def check_version(state: dict[str, Any], where: str) -> None:
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"{where}: checkpoint version {state.get('version')!r} is not supported")

@@ -1,0 +1,60 @@
+"""Budget tracking and ETA for the search loop.
+
+A search may be bounded by wall-clock seconds, by a number of architectures, by a number of
+epochs, or by any mix; the budget is used up when the first of them is. The fraction used is the
+largest of the three fractions, and the ETA extrapolates from the time spent so far:
+``elapsed * (1 - f) / f``, which for a time-only budget is exactly ``seconds - elapsed``.
+
+Elapsed time accumulates across resumed runs: ``elapsed_before`` comes from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Budget:
+    seconds: float | None = None
+    max_archs: int | None = None
+    max_epochs: int | None = None
+    elapsed_before: float = 0.0
+    _started: float = field(default_factory=time.monotonic, repr=False)
+
+    def restart_clock(self, elapsed_before: float) -> None:
+        """Continue counting from ``elapsed_before`` seconds (a resumed search)."""
+        self.elapsed_before = float(elapsed_before)
+        self._started = time.monotonic()
+
+    def elapsed(self) -> float:
+        return self.elapsed_before + (time.monotonic() - self._started)
+
+    def fraction(self, epochs: float, archs: int) -> float:
+        """Fraction of the budget used, 0..1; ``epochs`` may be fractional (inside an epoch)."""
+        parts = [0.0]
+        if self.seconds:
+            parts.append(self.elapsed() / self.seconds)
+        if self.max_archs:
+            parts.append(archs / self.max_archs)
+        if self.max_epochs:
+            parts.append(epochs / self.max_epochs)
+        return min(1.0, max(parts))
+
+    def exhausted(self, epochs: float, archs: int) -> bool:
+        if self.seconds is not None and self.elapsed() >= self.seconds:
+            return True
+        if self.max_archs is not None and archs >= self.max_archs:
+            return True
+        return self.max_epochs is not None and epochs >= self.max_epochs
+
+    def time_up(self) -> bool:
+        return self.seconds is not None and self.elapsed() >= self.seconds
+
+    def eta(self, fraction: float) -> float | None:
+        """Seconds left, extrapolated; ``None`` before anything measurable happened."""
+        if fraction >= 1.0:
+            return 0.0
+        if fraction <= 0.0:
+            return None
+        return self.elapsed() * (1.0 - fraction) / fraction

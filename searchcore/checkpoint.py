@@ -1,0 +1,83 @@
+"""Atomic checkpoint files that load with ``torch.load(weights_only=True)``.
+
+A checkpoint is a nested dict of tensors and plain Python values (str, int, float, bool, None,
+list, tuple, dict). That is exactly what the safe unpickler of ``weights_only=True`` accepts, so a
+checkpoint never executes code when it is loaded. RNG states are stored as the uint8 tensors torch
+returns; anything else must be converted to plain types by its owner before it is saved.
+
+Writing goes to ``<path>.tmp``, is fsync'ed, then ``os.replace``d over ``path``: a process killed at
+any moment leaves either the previous checkpoint or the new one, never a torn file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or does not belong to this search."""
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write ``state`` atomically to ``path``; returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    with tmp.open("wb") as fh:
+        torch.save(state, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    _fsync_dir(target.parent)
+    logger.debug("checkpoint written to %s", target)
+    return target
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint with the safe unpickler; tensors land on the CPU."""
+    source = Path(path)
+    try:
+        state = torch.load(source, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # a torn or foreign file: say so instead of a pickle traceback
+        raise CheckpointError(f"cannot read checkpoint {source}: {exc}") from exc
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {source} does not hold a dict")
+    return state
+
+
+def rng_state() -> dict[str, Any]:
+    """Torch's global RNG states (CPU and every CUDA device) as tensors."""
+    state: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = list(torch.cuda.get_rng_state_all())
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["cpu"])
+    cuda = state.get("cuda")
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,228 @@
+"""The command line (design §7): ``python -m searchcore spaces|search|train|export``.
+
+User mistakes (unknown names, bad options or budgets, missing files, unusable datasets, settings
+that differ from a checkpoint) end with one line ``error: <message>`` on stderr and exit code 2,
+never a traceback. Progress goes to stderr as a tqdm bar over the budget with the loop's ETA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from searchcore._cli_progress import ProgressSink
+from searchcore._loop_setup import SearchSetupError
+from searchcore.checkpoint import CheckpointError
+from searchcore.config import SearchConfig, parse_budget
+from searchcore.device import resolve_device
+from searchcore.registry import UnknownNameError
+
+logger = logging.getLogger(__name__)
+
+NOT_IMPLEMENTED = {
+    ("controller", "ppo"): "controller 'ppo' (NASNet's PPO) is not implemented yet; use reinforce or random",
+    ("evaluator", "scratch"): "evaluator 'scratch' (train each child from scratch) is not implemented yet; "
+                              "use shared or benchmark",
+}
+
+
+class CliError(Exception):
+    """A user error: printed as ``error: <message>``, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (CliError, SearchSetupError, CheckpointError, UnknownNameError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m searchcore", description="Neural-architecture search.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    spaces = sub.add_parser("spaces", help="list the search spaces")
+    spaces.add_argument("--json", action="store_true", help="describe each space as JSON")
+    spaces.set_defaults(func=cmd_spaces)
+
+    search = sub.add_parser("search", help="run (or resume) a search")
+    search.add_argument("--space", required=True)
+    search.add_argument("--data", required=True,
+                        help="image zip; the nb201 table CSV for --evaluator benchmark")
+    search.add_argument("--controller", default="reinforce", help="reinforce | ppo | random")
+    search.add_argument("--evaluator", default="shared", help="shared | scratch | benchmark")
+    search.add_argument("--budget", help="wall clock for the search, e.g. 90s, 20m, 2h")
+    search.add_argument("--max-archs", type=int)
+    search.add_argument("--max-epochs", type=int)
+    search.add_argument("--seed", type=int, default=0)
+    search.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    search.add_argument("--space-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a space option (repeatable); lists are comma-separated, e.g. ops=sep3,max3")
+    search.add_argument("--batch-size", type=int, default=64)
+    search.add_argument("--image-size", type=int, default=32)
+    search.add_argument("--controller-steps", type=int, default=30, help="controller steps per epoch")
+    search.add_argument("--out", required=True)
+    search.set_defaults(func=cmd_search)
+
+    train = sub.add_parser("train", help="train a searched architecture from scratch and test it")
+    train.add_argument("--arch", required=True, help="a search's result.json (or an architecture JSON)")
+    train.add_argument("--data", required=True)
+    train.add_argument("--budget", help="wall clock for training, e.g. 20m")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto")
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--out", required=True)
+    train.set_defaults(func=cmd_train)
+
+    export = sub.add_parser("export", help="package a trained model as a zip that runs without this app")
+    export.add_argument("train_dir")
+    export.add_argument("--out", required=True)
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_spaces(args: argparse.Namespace) -> int:
+    from searchcore.spaces import create_space, list_spaces
+
+    names = list_spaces()
+    if args.json:
+        print(json.dumps([create_space(name).describe() for name in names], indent=2))
+    else:
+        print("\n".join(names))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from searchcore.loop import run_search
+
+    config = _search_config(args)
+    with ProgressSink("search") as sink:
+        result = run_search(config, Path(args.out), sink=sink)
+    if result.best_arch is not None:
+        print(f"search {result.status}: best reward {result.best_reward:.4f} after {result.epochs} epoch(s), "
+              f"{result.archs_evaluated} architecture(s); {Path(args.out) / 'result.json'}")
+    else:
+        print(f"search {result.status}: no architecture evaluated")
+    return 0 if result.status == "succeeded" else 1
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from searchcore.final import FinalConfig, train_final
+
+    arch_path = _existing(args.arch, "architecture file")
+    _existing(args.data, "data file")
+    try:
+        source = json.loads(arch_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{arch_path} is not JSON: {exc}") from exc
+    search_config = source.get("config") or {} if isinstance(source, dict) else {}
+    config = _checked(lambda: FinalConfig(
+        arch=source, data=args.data, budget_seconds=_budget(args.budget), epochs=args.epochs, seed=args.seed,
+        device=_device(args.device), batch_size=args.batch_size,
+        image_size=int(search_config.get("image_size", 32)),
+        grayscale=bool(search_config.get("grayscale", False))))
+    with ProgressSink("train") as sink:
+        result = _checked(lambda: train_final(config, Path(args.out), sink=sink))
+    if result.test_accuracy is not None:
+        print(f"training {result.status}: test accuracy {result.test_accuracy:.4f} after {result.epochs_run} "
+              f"epoch(s); {args.out}")
+    else:
+        print(f"training {result.status}")
+    return 0 if result.status == "succeeded" else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from searchcore.export import export_package
+
+    train_dir = _existing(args.train_dir, "training directory")
+    package = _checked(lambda: export_package(train_dir, Path(args.out)))
+    print(package)
+    return 0
+
+
+# -- argument helpers -------------------------------------------------------------------------
+def _search_config(args: argparse.Namespace) -> SearchConfig:
+    for kind, name in (("controller", args.controller), ("evaluator", args.evaluator)):
+        if (kind, name) in NOT_IMPLEMENTED:
+            raise CliError(NOT_IMPLEMENTED[(kind, name)])
+    _existing(args.data, "data file")
+    options = parse_space_options(args.space, args.space_option)
+    return _checked(lambda: SearchConfig(
+        space=args.space, data=args.data, space_options=options, controller=args.controller,
+        evaluator=args.evaluator, budget_seconds=_budget(args.budget), max_archs=args.max_archs,
+        max_epochs=args.max_epochs, seed=args.seed, device=_device(args.device), batch_size=args.batch_size,
+        image_size=args.image_size, controller_steps_per_epoch=args.controller_steps))
+
+
+def parse_space_options(space: str, items: Sequence[str]) -> dict[str, Any]:
+    """``["num_nodes=2", "ops=sep3,max3"]`` -> typed values, using the option defaults' types."""
+    from searchcore.spaces import create_space, space_class
+
+    fields = {f.name: f for f in dataclasses.fields(space_class(space).Options)}
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise CliError(f"--space-option {item!r} is not KEY=VALUE")
+        if key not in fields:
+            raise CliError(f"space {space!r} has no option {key!r}; known: {', '.join(sorted(fields))}")
+        options[key] = _typed(key, raw.strip(), fields[key].default)
+    _checked(lambda: create_space(space, **options))  # the space validates values and ranges
+    return options
+
+
+def _typed(key: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise CliError(f"space option {key}: {raw!r} is not a valid {type(default).__name__}") from None
+    return raw
+
+
+def _budget(text: str | None) -> float | None:
+    return None if text is None else _checked(lambda: parse_budget(text))
+
+
+def _device(name: str) -> str:
+    _checked(lambda: resolve_device(name))
+    return name
+
+
+def _existing(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{what} {path} does not exist")
+    return p
+
+
+def _checked(fn: Any) -> Any:
+    """Call ``fn``; a ``ValueError`` (settings, ``DatasetError``) becomes a one-line user error."""
+    try:
+        return fn()
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc

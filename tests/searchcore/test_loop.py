@@ -1,0 +1,118 @@
+"""The search loop on the NAS-Bench-201 table: events, budget, result.json, cancel, failure."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from searchcore.config import SearchConfig
+from searchcore.events import ListSink, read_events
+from searchcore.loop import SearchResult, SearchSetupError, run_search
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TABLE = FIXTURES / "nb201_cifar10.csv"
+
+
+def _table() -> dict[str, float]:
+    with TABLE.open(newline="") as fh:
+        return {row["arch"]: float(row["cifar10_test_acc_200ep"]) for row in csv.DictReader(fh)}
+
+
+def _config(**overrides: object) -> SearchConfig:
+    settings: dict = {"space": "nb201", "data": str(TABLE), "evaluator": "benchmark", "controller": "random",
+                      "max_archs": 60, "controller_steps_per_epoch": 25}
+    settings.update(overrides)
+    return SearchConfig(**settings)
+
+
+@pytest.mark.parametrize("controller", ["random", "reinforce"])
+def test_benchmark_search_events_budget_and_result(tmp_path: Path, controller: str) -> None:
+    sink = ListSink()
+    result = run_search(_config(controller=controller), tmp_path, sink=sink)
+
+    events = read_events(tmp_path / "events.jsonl")
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert [e.to_dict() for e in sink.events] == [e.to_dict() for e in events]  # the sink saw the same stream
+    assert events[0].type == "status" and events[-1].type == "finished"
+    assert events[-1].payload["status"] == "succeeded" and result.last_seq == events[-1].seq
+
+    sampled = [e.payload for e in events if e.type == "arch_sampled"]
+    steps = [e.payload["step"] for e in events if e.type == "controller_step"]
+    assert steps == list(range(1, len(steps) + 1)) and len(sampled) == len(steps)
+    distinct = {a["architecture"]["arch_str"] for a in sampled}
+    assert len(distinct) == 60 == result.archs_evaluated  # max_archs counts distinct architectures
+    table = _table()
+    assert all(a["reward"] == table[a["architecture"]["arch_str"]] for a in sampled)
+    assert all(a["graph"]["cells"][0]["edges"] is not None for a in sampled)
+    assert any(e.type == "progress" for e in events)
+
+    best_seen = max(table[s] for s in distinct)
+    assert result.best_reward == table[result.best_arch["arch_str"]] >= best_seen
+    bests = [e.payload["reward"] for e in events if e.type == "best"]
+    assert bests[:-1] == sorted(bests[:-1]) and bests[-1] == result.best_reward
+
+    stored = json.loads((tmp_path / "result.json").read_text())
+    assert stored["space"] == "nb201" and stored["status"] == "succeeded"
+    assert stored["best"] == {"architecture": result.best_arch, "reward": result.best_reward}
+    assert stored["epochs"] == result.epochs == 3  # 25 + 25 + a cut third epoch
+    assert stored["config"]["controller"] == controller
+    keys = {"space", "best", "status", "epochs", "archs_evaluated", "elapsed_seconds", "config"}
+    assert set(stored) >= keys
+    assert (tmp_path / "checkpoint.pt").exists()
+
+
+def test_max_epochs_budget_counts_whole_epochs(tmp_path: Path) -> None:
+    result = run_search(_config(max_archs=None, max_epochs=2, controller_steps_per_epoch=7), tmp_path)
+    steps = [e for e in read_events(tmp_path / "events.jsonl") if e.type == "controller_step"]
+    assert result.epochs == 2 and len(steps) == 14
+    progress = [e.payload for e in read_events(tmp_path / "events.jsonl") if e.type == "progress"]
+    assert progress[-1]["fraction"] == 1.0 and progress[-1]["eta_seconds"] == 0.0
+
+
+def test_rerun_of_a_succeeded_search_returns_the_stored_result(tmp_path: Path) -> None:
+    first = run_search(_config(), tmp_path)
+    size = (tmp_path / "events.jsonl").stat().st_size
+    again = run_search(_config(), tmp_path)
+    assert again == SearchResult.from_dict(json.loads((tmp_path / "result.json").read_text()))
+    assert (again.best_arch, again.best_reward, again.last_seq) == (first.best_arch, first.best_reward,
+                                                                   first.last_seq)
+    assert (tmp_path / "events.jsonl").stat().st_size == size  # no work, no new events
+
+
+def test_should_stop_cancels_and_records_it(tmp_path: Path) -> None:
+    calls = {"n": 0}
+
+    def should_stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 10
+
+    result = run_search(_config(max_archs=None, max_epochs=50), tmp_path, should_stop=should_stop)
+    events = read_events(tmp_path / "events.jsonl")
+    assert result.status == "cancelled" and events[-1].type == "finished"
+    assert events[-1].payload["status"] == "cancelled"
+    assert 0 < len([e for e in events if e.type == "controller_step"]) < 50
+    assert json.loads((tmp_path / "result.json").read_text())["status"] == "cancelled"
+
+
+def test_emit_finished_false_ends_with_a_status_event(tmp_path: Path) -> None:
+    result = run_search(_config(), tmp_path, emit_finished=False)
+    events = read_events(tmp_path / "events.jsonl")
+    assert not any(e.type == "finished" for e in events)
+    assert events[-1].type == "status" and events[-1].payload["status"] == "search_ended"
+    assert events[-1].payload["search_status"] == "succeeded" and result.last_seq == events[-1].seq
+
+
+def test_setup_error_is_recorded_as_failed_and_raised(tmp_path: Path) -> None:
+    with pytest.raises(SearchSetupError, match="unknown search space 'nope'"):
+        run_search(_config(space="nope"), tmp_path)
+    events = read_events(tmp_path / "events.jsonl")
+    assert [e.type for e in events] == ["finished"] and events[0].payload["status"] == "failed"
+    assert "unknown search space" in events[0].payload["message"]
+
+
+def test_benchmark_refuses_a_non_nb201_space(tmp_path: Path) -> None:
+    with pytest.raises(SearchSetupError, match="nb201"):
+        run_search(_config(space="enas-micro"), tmp_path)
