@@ -1,0 +1,81 @@
+"""The download package in a brand-new virtual environment: only requirements.txt, no torch."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from searchcore._final_io import load_trained
+from searchcore.data.images import decode_image
+from searchcore.data.loader import normalize
+from searchcore.export import export_package
+from searchcore.final import FinalConfig, train_final
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
+ARCH = {"space": "nb201", "edges": ["nor_conv_3x3", "nor_conv_1x1", "skip_connect",
+                                    "avg_pool_3x3", "nor_conv_3x3", "nor_conv_3x3"]}
+LINE = re.compile(r"^(?P<file>[^\t]+)\t(?P<cls>[^\t]+)\t(?P<prob>[01]\.\d{4})$")
+NETWORK_ERRORS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name",
+                  "Name or service not known", "Network is unreachable", "ConnectTimeout", "ProxyError",
+                  "Could not fetch URL", "Max retries exceeded")
+
+pytestmark = pytest.mark.slow
+
+
+def _pip_install(python: Path, requirements: Path) -> None:
+    result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                             "-r", str(requirements)], capture_output=True, text=True, timeout=900)
+    if result.returncode == 0:
+        return
+    output = result.stdout + result.stderr
+    if any(sign in output for sign in NETWORK_ERRORS):
+        pytest.skip(f"pip cannot reach a package index: {output.strip().splitlines()[-1][:200]}")
+    pytest.fail(f"pip install -r requirements.txt failed:\n{output[-3000:]}")
+
+
+def test_predict_runs_in_a_fresh_venv(tmp_path):
+    torch.set_num_threads(1)
+    config = FinalConfig(arch=ARCH, data=str(FIXTURE), epochs=1, image_size=16, channels=4,
+                         cells_per_stage=1, batch_size=16)
+    train_final(config, tmp_path / "train")
+    pkg = tmp_path / "pkg"
+    with zipfile.ZipFile(export_package(tmp_path / "train", tmp_path / "pkg.zip")) as zf:
+        zf.extractall(pkg)
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    _pip_install(python, pkg / "requirements.txt")
+    no_torch = subprocess.run([str(python), "-c", "import torch"], capture_output=True, timeout=60)
+    assert no_torch.returncode != 0  # the package really runs without PyTorch
+
+    images = []
+    with zipfile.ZipFile(FIXTURE) as zf:
+        for name in sorted(n for n in zf.namelist() if n.endswith(".png"))[::40][:3]:
+            path = tmp_path / name.replace("/", "_")
+            path.write_bytes(zf.read(name))
+            images.append(path)
+    result = subprocess.run([str(python), str(pkg / "predict.py"), *map(str, images)], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+
+    model, prep, _ = load_trained(tmp_path / "train")
+    arrays = [decode_image(p.read_bytes(), size=16, grayscale=False, max_pixels=10**8)[0] for p in images]
+    batch = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+    x = normalize(batch, prep["mean"], prep["std"])
+    with torch.no_grad():
+        probs = torch.softmax(model(x), dim=1)
+    for line, path, p in zip(lines, images, probs, strict=True):
+        m = LINE.match(line)
+        assert m and m["file"] == str(path), line
+        assert m["cls"] == prep["class_names"][int(p.argmax())]
+        assert abs(float(m["prob"]) - float(p.max())) <= 1.5e-4
