@@ -1,0 +1,102 @@
+"""The ``benchmark`` evaluator: NAS-Bench-201 table lookup on the committed full table."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from searchcore.controllers import create_controller
+from searchcore.evaluators import EvaluatorContext, create_evaluator
+from searchcore.evaluators.benchmark import BenchmarkEvaluator, load_table
+from searchcore.spaces import create_space
+from searchcore.spaces.nb201 import NB201Arch
+
+TABLE = Path(__file__).resolve().parents[1] / "fixtures" / "nb201_cifar10.csv"
+BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+
+
+def _evaluator(data: object = TABLE, **space_options: object) -> BenchmarkEvaluator:
+    space = create_space("nb201", **space_options)
+    context = EvaluatorContext(space=space, device=torch.device("cpu"), seed=0, data=str(data))
+    return create_evaluator("benchmark", context=context)
+
+
+def test_looks_up_the_best_cell_in_percent() -> None:
+    evaluator = _evaluator()
+    assert not evaluator.trains_weights
+    assert evaluator.train_epoch(lambda: None).steps == 0
+    assert evaluator.reward(NB201Arch.from_arch_str(BEST)) == pytest.approx(94.3733)
+    assert max(load_table(TABLE).values()) == pytest.approx(94.3733)
+    assert load_table(TABLE) is evaluator.table  # read once, cached by path
+    worst = NB201Arch(("none",) * 6)
+    assert evaluator.reward(worst) == pytest.approx(min(load_table(TABLE).values()))
+    assert evaluator.reward(evaluator.context.space.arch_to_json(worst)) == evaluator.reward(worst)
+
+
+def test_ops_subset_space_still_looks_up() -> None:
+    evaluator = _evaluator(ops=("skip_connect", "nor_conv_3x3"))
+    space = evaluator.context.space
+    arch = space.from_decisions([1, 1, 1, 0, 1, 1])  # all 3x3 but a skip on 3<-0
+    expected = load_table(TABLE)[arch.arch_str]
+    assert evaluator.reward(arch) == expected and expected > 94.0
+
+
+def test_counts_distinct_architectures_and_round_trips() -> None:
+    evaluator = _evaluator()
+    a, b = NB201Arch.from_arch_str(BEST), NB201Arch(("skip_connect",) * 6)
+    for arch in (a, b, a, a):
+        evaluator.reward(arch)
+    assert evaluator.distinct_evaluated == 2
+    other = _evaluator()
+    other.load_state_dict(evaluator.state_dict())
+    other.reward(a)
+    assert other.distinct_evaluated == 2
+
+
+def test_clear_errors(tmp_path: Path) -> None:
+    context = EvaluatorContext(space=SimpleNamespace(name="enas-micro"), device=torch.device("cpu"), seed=0,
+                               data=str(TABLE))
+    with pytest.raises(ValueError, match="only the nb201 space"):
+        create_evaluator("benchmark", context=context)
+    with pytest.raises(ValueError, match="does not exist"):
+        _evaluator(tmp_path / "missing.csv")
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("arch,accuracy\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10.0\n")
+    with pytest.raises(ValueError, match="cifar10_test_acc_200ep"):
+        _evaluator(wrong)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("arch,cifar10_test_acc_200ep\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,n/a\n")
+    with pytest.raises(ValueError, match="line 2"):
+        _evaluator(bad)
+    with pytest.raises(ValueError, match="nb201 architecture"):
+        _evaluator().reward(object())
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """The controller's tensors are tiny: extra threads only add contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_short_reinforce_run_improves_on_its_start(one_thread: None) -> None:
+    evaluator = _evaluator()
+    space = evaluator.context.space
+    options = BenchmarkEvaluator.suggested_controller_options["reinforce"]
+    controller = create_controller("reinforce", decisions=space.decisions(),
+                                   initial_nodes=space.initial_nodes, seed=0, **options)
+    rewards: list[float] = []
+    while len(rewards) < 150:
+        batch = [evaluator.reward(space.from_decisions(v)) for v in controller.sample(5)]
+        controller.update(batch)
+        rewards.extend(batch)
+    first, last = statistics.fmean(rewards[:10]), statistics.fmean(rewards[-10:])
+    assert last > first + 1.0
+    assert max(rewards) > 94.0
