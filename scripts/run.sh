@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Brings NAS Studio up on this machine: Redis, the Celery workers and the Daphne web server.
+# Called by `make run` (after scripts/setup.sh). Ctrl-C stops everything it started.
+# Settings come from the environment (see webapp/settings.py); PORT and REDIS_PORT pick the ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+PORT=${PORT:-8000}
+REDIS_PORT=${REDIS_PORT:-6379}
+DEMO_USER=${DEMO_USER:-demo}
+DEMO_PASSWORD=${DEMO_PASSWORD:-demo12345}
+export VAR_DIR=${VAR_DIR:-$PWD/var}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}
+export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
+export DJANGO_SETTINGS_MODULE=webapp.settings
+LOGS=$VAR_DIR/logs
+mkdir -p "$VAR_DIR/redis" "$LOGS"
+
+# A production-style secret, made once and kept in var/ (DEBUG is off unless you say so).
+if [[ -z ${SECRET_KEY:-} ]]; then
+  if [[ ! -s $VAR_DIR/secret_key ]]; then
+    (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' > "$VAR_DIR/secret_key")
+  fi
+  SECRET_KEY=$(cat "$VAR_DIR/secret_key")
+  export SECRET_KEY
+fi
+
+port_busy() { "$PY" - "$1" <<'EOF'
+import socket, sys
+with socket.socket() as s:
+    sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)
+EOF
+}
+for p in "$PORT" "$REDIS_PORT"; do
+  if port_busy "$p"; then
+    echo "run: port $p is already in use; set PORT=... or REDIS_PORT=... to pick another" >&2
+    exit 1
+  fi
+done
+
+echo "run: preparing the database and static files"
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py collectstatic --noinput -v0
+TOKEN=$("$PY" manage.py ensure_user "$DEMO_USER" "$DEMO_PASSWORD" | tail -n1)
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "run: stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do  # up to 10 s for a clean stop, then no more waiting
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+# Redis keeps queued jobs across restarts in an append-only file under var/redis.
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR_DIR/redis" --appendonly yes --save "" \
+  --daemonize no >"$LOGS/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+# One worker per queue: a long search never holds up the validation of a new upload.
+for queue in searches datasets; do
+  "$PY" -m celery -A worker.app worker -Q "$queue" --concurrency 1 -n "$queue@%h" -l info \
+    >"$LOGS/worker-$queue.log" 2>&1 &
+  pids+=($!)
+done
+"$PY" -m daphne -b 127.0.0.1 -p "$PORT" webapp.asgi:application >"$LOGS/web.log" 2>&1 &
+pids+=($!)
+
+cat <<EOF
+
+  NAS Studio is running:  http://127.0.0.1:$PORT/
+  Sign in as:             $DEMO_USER / $DEMO_PASSWORD
+  API token:              $TOKEN   (curl -H "Authorization: Token $TOKEN" http://127.0.0.1:$PORT/api/searches/)
+  Logs:                   $LOGS/
+  Press Ctrl-C to stop.
+
+EOF
+# Whichever service ends first (or Ctrl-C) brings the others down.
+wait -n "${pids[@]}" || true
+echo "run: a service stopped; see $LOGS/" >&2

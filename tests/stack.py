@@ -1,0 +1,300 @@
+"""The real stack for integration, e2e and benchmark runs: Redis, Celery workers and Daphne.
+
+``LiveStack.start()`` picks free ports, makes a temporary directory for the SQLite database,
+media and logs, migrates, and starts each service as a subprocess in its own session (so its
+children can be stopped with it), waiting until each one is ready. ``stop()`` ends them all,
+also after a failed start. The test process never imports the app's settings for this stack:
+every service gets its configuration through environment variables, as in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+START_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen
+    log: Path
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class LiveStack:
+    root: Path
+    port: int = field(default_factory=free_port)
+    redis_port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: list[Service] = field(default_factory=list)
+
+    # -- addresses --------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment every service (and any helper process) runs with."""
+        env = dict(os.environ)
+        env.update({
+            "DJANGO_SETTINGS_MODULE": "webapp.settings", "SECRET_KEY": "live-stack-tests-only",
+            "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": f"sqlite:///{self.root / 'db.sqlite3'}", "VAR_DIR": str(self.root),
+            "MEDIA_ROOT": str(self.root / "media"), "STATIC_ROOT": str(self.root / "static"),
+            "REDIS_URL": self.redis_url, "NAS_DEVICE": "cpu", "OMP_NUM_THREADS": "1",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
+        })
+        env.update(self.extra_env)
+        return env
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self, workers: tuple[str, ...] = ("searches", "datasets")) -> LiveStack:
+        (self.root / "logs").mkdir(parents=True, exist_ok=True)
+        try:
+            self._start_redis()
+            self.manage("migrate", "--noinput")
+            for queue in workers:
+                self._start_worker(queue)
+            self._start_daphne()
+        except BaseException:
+            self.dump_logs()
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+    def dump_logs(self) -> None:
+        for service in self.services:
+            sys.stderr.write(f"--- {service.name} (last lines of {service.log}) ---\n{service.tail()}\n")
+
+    def manage(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run([PYTHON, "manage.py", *args], cwd=REPO, env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def create_user(self, username: str, password: str) -> str:
+        """Create (or reset) a user in the stack's database; returns its API token."""
+        return self.manage("ensure_user", username, password).strip().splitlines()[-1]
+
+    def emit_argv(self, search_id: int, count: int, interval: float = 0.0) -> list[str]:
+        """A command that emits ``count`` ``log`` events for a search the way the worker does
+        (``DbChannelSink``: stored row, then channel-group push); run it with ``env``."""
+        return [PYTHON, "-m", "tests.stack", "emit", str(search_id), str(count), str(interval)]
+
+    def emit(self, search_id: int, count: int = 1, interval: float = 0.0) -> None:
+        subprocess.run(self.emit_argv(search_id, count, interval), cwd=REPO, env=self.env, check=True,
+                       timeout=120, capture_output=True)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+    def api(self, token: str | None = None) -> ApiClient:
+        return ApiClient(self.base_url, token)
+
+    # -- services ---------------------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str]) -> Service:
+        log = self.root / "logs" / f"{name}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        service = Service(name, process, log)
+        self.services.append(service)
+        return service
+
+    def _start_redis(self) -> None:
+        data = self.root / "redis"
+        data.mkdir(exist_ok=True)
+        service = self._spawn("redis", [
+            shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1",
+            "--port", str(self.redis_port),
+            "--save", "", "--appendonly", "no", "--dir", str(data), "--daemonize", "no",
+        ])
+        _wait(service, lambda: _redis_ping(self.redis_port), "redis")
+
+    def _start_worker(self, queue: str) -> None:
+        service = self._spawn(f"worker-{queue}", [
+            PYTHON, "-m", "celery", "-A", "worker.app", "worker", "-Q", queue, "--concurrency", "1",
+            "-n", f"{queue}@%h", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ])
+        _wait(service, lambda: " ready." in service.log.read_text(errors="replace"), f"worker {queue}")
+
+    def _start_daphne(self) -> None:
+        service = self._spawn("daphne", [
+            PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "webapp.asgi:application",
+        ])
+        _wait(service, lambda: _http_up(f"{self.base_url}/api/spaces/"), "daphne")
+
+
+def _wait(service: Service, ready: Any, what: str, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {service.process.returncode}:\n{service.tail()}")
+        with contextlib.suppress(OSError):
+            if ready():
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f} s:\n{service.tail()}")
+
+
+def _redis_ping(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(16).startswith(b"+PONG")
+
+
+def _http_up(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=2)
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer (401 here) means the server is serving
+    return True
+
+
+class ApiClient:
+    """A tiny JSON/multipart client for the stack's API (standard library only), authenticated by token."""
+
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        self.base_url = base_url
+        self.token = token
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                content_type: str | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.base_url + path, data=body, method=method)
+        if self.token:
+            request.add_header("Authorization", f"Token {self.token}")
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def get(self, path: str) -> tuple[int, Any]:
+        status, body = self.request("GET", path)
+        return status, json.loads(body)
+
+    def post(self, path: str, data: Any = None) -> tuple[int, Any]:
+        status, body = self.request("POST", path, json.dumps(data).encode(), "application/json")
+        return status, json.loads(body)
+
+    def upload(self, path: str, fields: dict[str, str], file_field: str, file_path: Path) -> tuple[int, Any]:
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                 for k, v in fields.items()]
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+                f'filename="{file_path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n')
+        parts.append(head.encode())
+        body = b"".join(parts) + file_path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+        status, raw = self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
+        return status, json.loads(raw)
+
+    def wait_for(self, path: str, done: Any, timeout: float = 120.0, every: float = 0.25) -> Any:
+        """Poll ``GET path`` until ``done(body)``; returns the body."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.get(path)
+            if status == 200 and done(body):
+                return body
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{path} not done after {timeout:.0f} s: {body}")
+            time.sleep(every)
+
+
+@contextlib.contextmanager
+def live_stack(extra_env: dict[str, str] | None = None, keep: bool = False,
+               workers: tuple[str, ...] = ("searches", "datasets")) -> Iterator[LiveStack]:
+    """Start a stack in a fresh temporary directory; stop it (and remove the directory) afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="nas-studio-stack-"))
+    stack = LiveStack(root=root, extra_env=dict(extra_env or {}))
+    try:
+        yield stack.start(workers=workers)
+    finally:
+        stack.stop()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _emit_events(search_id: int, count: int, interval: float) -> None:
+    import django
+
+    django.setup()
+    from searchcore.events import Emitter
+    from worker.sink import DbChannelSink
+
+    sink = DbChannelSink(search_id)
+    emitter = Emitter(sink, last_seq=sink.last_seq)
+    for i in range(count):
+        emitter.emit("log", level="info", message=f"test event {i + 1} of {count}")
+        if interval:
+            time.sleep(interval)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "emit":
+        _emit_events(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    else:
+        sys.exit("usage: python -m tests.stack emit SEARCH_ID COUNT INTERVAL")

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import pytest
+
+from searchcore.events import Emitter, Event
+from webapp.searches.models import Search, SearchEvent
+from worker.sink import DbChannelSink
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def search(user) -> Search:
+    return Search.objects.create(owner=user, name="s", config={}, status=Search.RUNNING)
+
+
+def test_the_row_is_written_before_the_push(search) -> None:
+    seen_at_push: list[bool] = []
+
+    def publish(search_id, event):
+        seen_at_push.append(SearchEvent.objects.filter(search_id=search_id, seq=event["seq"]).exists())
+        return True
+
+    with mock.patch("webapp.searches.realtime.publish", side_effect=publish) as pushed:
+        Emitter(DbChannelSink(search.pk)).emit("log", level="info", message="hi")
+    assert seen_at_push == [True]
+    assert pushed.call_args.args[1]["payload"] == {"level": "info", "message": "hi"}
+
+
+def test_a_redelivered_event_is_stored_once(search) -> None:
+    sink = DbChannelSink(search.pk)
+    event = Event(seq=1, type="log", time=1.0, payload={"message": "a"})
+    with mock.patch("webapp.searches.realtime.publish"):
+        sink.emit(event)
+        sink.emit(event)
+    assert SearchEvent.objects.filter(search=search).count() == 1
+    search.refresh_from_db()
+    assert search.last_seq == 1
+
+
+def test_a_failed_push_never_loses_the_row(search) -> None:
+    layer = mock.Mock()
+    layer.group_send = mock.AsyncMock(side_effect=ConnectionError("redis is down"))
+    with mock.patch("webapp.searches.realtime.get_channel_layer", return_value=layer):
+        Emitter(DbChannelSink(search.pk)).emit("log", level="info", message="kept")
+    assert layer.group_send.await_count == 1
+    assert SearchEvent.objects.get(search=search).payload["message"] == "kept"
+
+
+def test_the_push_goes_to_the_search_group(search) -> None:
+    layer = mock.Mock()
+    layer.group_send = mock.AsyncMock()
+    with mock.patch("webapp.searches.realtime.get_channel_layer", return_value=layer):
+        Emitter(DbChannelSink(search.pk)).emit("log", level="info", message="x")
+    group, message = layer.group_send.await_args.args
+    assert group == f"search-{search.pk}"
+    assert message["type"] == "search.event" and message["seq"] == 1
+    assert json.loads(message["text"]) == SearchEvent.objects.get(search=search).to_dict()
+
+
+def test_summary_fields_follow_the_events(search) -> None:
+    sink = DbChannelSink(search.pk)
+    sink.set_stage(0.0, 0.5, eta_extra=100.0)
+    emitter = Emitter(sink)
+    with mock.patch("webapp.searches.realtime.publish"):
+        emitter.emit("status", status="running", message="search started on cpu")
+        emitter.emit("progress", phase="searching", fraction=0.5, eta_seconds=10.0, epoch=1,
+                     archs_evaluated=3, elapsed_seconds=10.0)
+        emitter.emit("best", step=3, architecture={"space": "nb201"}, reward=91.5, graph={"cells": []})
+    search.refresh_from_db()
+    assert (search.progress, search.phase, search.eta_seconds) == (0.25, "searching", 110.0)
+    assert search.message == "search started on cpu"
+    assert search.best["reward"] == 91.5 and search.best["architecture"] == {"space": "nb201"}
+    assert search.last_seq == 3
+
+
+def test_truncate_after_drops_later_events(search) -> None:
+    sink = DbChannelSink(search.pk)
+    with mock.patch("webapp.searches.realtime.publish"):
+        for _ in range(5):
+            Emitter(sink, last_seq=sink.last_seq).emit("log", level="info", message="x")
+    sink.truncate_after(2)
+    assert list(SearchEvent.objects.filter(search=search).values_list("seq", flat=True)) == [1, 2]
+    search.refresh_from_db()
+    assert search.last_seq == 2 and sink.last_seq == 2

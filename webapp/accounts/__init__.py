@@ -1,0 +1,1 @@
+"""Users and API tokens (``Authorization: Token <key>`` for scripts)."""

@@ -1,0 +1,124 @@
+"""JSON API views: thin — authenticate (``api_view``), scope to the owner, call a service."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+
+from searchcore.controllers import list_controllers
+from searchcore.evaluators import list_evaluators
+from searchcore.spaces import create_space, list_spaces, space_class
+from webapp.api.auth import BadRequest, api_view, read_json
+from webapp.api.serializers import dataset_to_dict, has_package, search_to_dict
+from webapp.datasets.models import Dataset
+from webapp.datasets.services import create_dataset
+from webapp.searches import services
+from webapp.searches.events import events_after
+from webapp.searches.models import Search
+
+LIST_LIMIT = 500
+EVENTS_LIMIT = 5000
+
+
+def _int_param(request: HttpRequest, name: str, default: int) -> int:
+    try:
+        return int(request.GET.get(name, default))
+    except ValueError as exc:
+        raise BadRequest(f"{name} must be a whole number.") from exc
+
+
+@api_view("GET", "POST")
+def datasets(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        dataset = create_dataset(request.user, request.POST.get("name", ""), request.FILES.get("file"),
+                                 kind=request.POST.get("kind") or None)
+        return JsonResponse({"id": dataset.pk, "status": dataset.status}, status=201)
+    rows = Dataset.objects.for_owner(request.user)[:LIST_LIMIT]
+    return JsonResponse({"datasets": [dataset_to_dict(d) for d in rows]})
+
+
+@api_view("GET")
+def dataset_detail(request: HttpRequest, pk: int) -> JsonResponse:
+    dataset = get_object_or_404(Dataset.objects.for_owner(request.user), pk=pk)
+    return JsonResponse(dataset_to_dict(dataset, report=True))
+
+
+@api_view("GET")
+def dataset_thumbnail(request: HttpRequest, pk: int, name: str) -> FileResponse:
+    """One preview PNG listed in the report's ``thumbnails`` (``{class: [name, ...]}``)."""
+    dataset = get_object_or_404(Dataset.objects.for_owner(request.user), pk=pk)
+    listed = {n for names in (dataset.report.get("thumbnails") or {}).values() for n in names}
+    path = dataset.thumbnails_dir / name
+    if name not in listed or not path.is_file():
+        raise Http404("no such thumbnail")
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@api_view("GET", "POST")
+def searches(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        search = services.create_search(request.user, read_json(request))
+        return JsonResponse({"id": search.pk, "status": search.status}, status=201)
+    rows = Search.objects.for_owner(request.user)[:LIST_LIMIT]
+    return JsonResponse({"searches": [search_to_dict(s) for s in rows]})
+
+
+@api_view("GET")
+def search_detail(request: HttpRequest, pk: int) -> JsonResponse:
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    return JsonResponse(search_to_dict(search, detail=True))
+
+
+@api_view("GET")
+def search_events(request: HttpRequest, pk: int) -> JsonResponse:
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    after = max(0, _int_param(request, "after", 0))
+    limit = min(max(1, _int_param(request, "limit", EVENTS_LIMIT)), EVENTS_LIMIT)
+    events = events_after(search.pk, after, limit)
+    return JsonResponse({"events": events, "last_seq": search.last_seq, "status": search.status})
+
+
+@api_view("POST")
+def search_cancel(request: HttpRequest, pk: int) -> JsonResponse:
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    search = services.cancel_search(search)
+    return JsonResponse({"id": search.pk, "status": search.status})
+
+
+@api_view("POST")
+def search_rerun(request: HttpRequest, pk: int) -> JsonResponse:
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    new = services.rerun_search(search)
+    return JsonResponse({"id": new.pk, "status": new.status}, status=201)
+
+
+@api_view("GET")
+def search_package(request: HttpRequest, pk: int) -> FileResponse:
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    if not has_package(search):
+        raise Http404("no package yet")
+    path = search.trained_model.package_path
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"nas-studio-search-{search.pk}.zip",
+                        content_type="application/zip")
+
+
+@api_view("GET")
+def spaces(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(catalogue())
+
+
+@functools.lru_cache(maxsize=1)
+def catalogue() -> dict[str, Any]:
+    """Every registered space (its ``describe()`` at default options and its option specs),
+    controller and evaluator: what the designer builds its form from."""
+    described = []
+    for name in list_spaces():
+        entry = create_space(name).describe()
+        entry["option_specs"] = [spec.to_dict() for spec in space_class(name).option_specs()]
+        described.append(entry)
+    return {"spaces": described, "controllers": list_controllers(), "evaluators": list_evaluators()}

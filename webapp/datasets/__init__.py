@@ -1,0 +1,1 @@
+"""Uploaded datasets: an image zip (class folders or CSV manifest) or a text corpus."""

@@ -1,0 +1,112 @@
+"""Dataset services: check an upload, stream it into ``MEDIA_ROOT/datasets/<id>/``, enqueue validation.
+
+The upload is never read into memory: Django spools anything above
+``FILE_UPLOAD_MAX_MEMORY_SIZE`` to a temporary file, which is *moved* into place; small
+in-memory uploads are written chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.move import file_move_safe
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from webapp.celery_app import enqueue
+from webapp.datasets.models import Dataset
+
+logger = logging.getLogger(__name__)
+
+VALIDATE_TASK = "worker.tasks.validate_dataset"
+KIND_BY_SUFFIX = {".zip": Dataset.IMAGE, ".txt": Dataset.TEXT}
+MAX_NAME = 200
+
+
+def create_dataset(
+    owner: Any, name: str, uploaded_file: UploadedFile | None, kind: str | None = None
+) -> Dataset:
+    """Store an upload as a new ``validating`` dataset; validation runs in the worker after commit."""
+    kind, filename, name = _check_upload(name, uploaded_file, kind)
+    with transaction.atomic():
+        dataset = Dataset.objects.create(owner=owner, name=name, kind=kind, size=uploaded_file.size)
+        relative = f"datasets/{dataset.pk}/{filename}"
+        try:
+            _store(uploaded_file, Path(settings.MEDIA_ROOT) / relative)
+        except OSError:
+            shutil.rmtree(dataset.directory, ignore_errors=True)
+            raise
+        dataset.file.name = relative
+        dataset.save(update_fields=["file"])
+        transaction.on_commit(lambda: enqueue(VALIDATE_TASK, dataset.pk))
+    logger.info("dataset %s uploaded by %s (%s bytes)", dataset.pk, owner, dataset.size)
+    return dataset
+
+
+def _check_upload(name: str, uploaded_file: UploadedFile | None, kind: str | None) -> tuple[str, str, str]:
+    errors: dict[str, list[str]] = {}
+    if uploaded_file is None:
+        raise ValidationError({"file": ["Choose a file to upload."]})
+    filename = get_valid_filename(Path(uploaded_file.name or "upload").name)[-100:] or "upload"
+    suffix = Path(filename).suffix.lower()
+    if suffix not in KIND_BY_SUFFIX:
+        errors["file"] = ["Upload a .zip of images (class folders or a CSV manifest) or a .txt corpus."]
+    elif uploaded_file.size == 0:
+        errors["file"] = ["The file is empty."]
+    elif uploaded_file.size > settings.DATASET_MAX_BYTES:
+        limit = settings.DATASET_MAX_BYTES / 1024**3
+        errors["file"] = [f"The file is larger than the {limit:.3g} GiB limit."]
+    elif suffix == ".zip" and not _looks_like_zip(uploaded_file):
+        errors["file"] = ["This is not a readable zip archive."]
+    kind = kind or KIND_BY_SUFFIX.get(suffix, Dataset.IMAGE)
+    if kind not in dict(Dataset.KINDS):
+        errors["kind"] = [f"Kind must be one of {', '.join(dict(Dataset.KINDS))}."]
+    name = (name or "").strip() or Path(filename).stem
+    if len(name) > MAX_NAME:
+        errors["name"] = [f"At most {MAX_NAME} characters."]
+    if errors:
+        raise ValidationError(errors)
+    return kind, filename, name
+
+
+def _looks_like_zip(uploaded_file: UploadedFile) -> bool:
+    """Reads only the end-of-archive record, not the archive."""
+    try:
+        uploaded_file.seek(0)
+        return zipfile.is_zipfile(uploaded_file)
+    finally:
+        uploaded_file.seek(0)
+
+
+def _store(uploaded_file: UploadedFile, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    temporary_path = getattr(uploaded_file, "temporary_file_path", None)
+    if temporary_path is not None:
+        uploaded_file.file.flush()
+        file_move_safe(temporary_path(), str(dest), allow_overwrite=True)
+        return
+    with dest.open("wb") as out:
+        for chunk in uploaded_file.chunks():
+            out.write(chunk)
+
+
+def mark_validated(dataset: Dataset, report: dict[str, Any], *, num_classes: int | None,
+                   num_images: int | None) -> None:
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Dataset.READY, report=report, error="", num_classes=num_classes, num_images=num_images,
+        validated_at=timezone.now(),
+    )
+
+
+def mark_failed(dataset: Dataset, error: str, report: dict[str, Any] | None = None) -> None:
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Dataset.FAILED, error=error[:2000], report=report or {}, validated_at=timezone.now()
+    )

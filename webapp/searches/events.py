@@ -1,0 +1,59 @@
+"""Storing search events: the rows are the truth, pushes to browsers only a fast path."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from webapp.searches import realtime
+from webapp.searches.models import Search, SearchEvent
+
+logger = logging.getLogger(__name__)
+
+
+def store_event(search_id: int, event: dict[str, Any]) -> bool:
+    """Insert one event row; ``False`` when that ``seq`` is already stored (a re-delivered event)."""
+    seq = int(event["seq"])
+    try:
+        with transaction.atomic():
+            SearchEvent.objects.create(
+                search_id=search_id, seq=seq, type=event["type"], time=float(event["time"]),
+                payload=event.get("payload") or {},
+            )
+    except IntegrityError:
+        stored = SearchEvent.objects.filter(search_id=search_id, seq=seq).values_list("type", flat=True)
+        if stored.first() != event["type"]:
+            logger.warning("search %s: seq %s already stored as another type than %r", search_id, seq,
+                           event["type"])
+        return False
+    Search.objects.filter(pk=search_id, last_seq__lt=seq).update(last_seq=seq)
+    return True
+
+
+def truncate_after(search_id: int, seq: int) -> int:
+    """Delete events after ``seq`` (a resumed search re-emits them); returns how many went."""
+    deleted, _ = SearchEvent.objects.filter(search_id=search_id, seq__gt=seq).delete()
+    Search.objects.filter(pk=search_id).update(last_seq=seq)
+    if deleted:
+        logger.info("search %s: dropped %s events after seq %s to resume", search_id, deleted, seq)
+    return deleted
+
+
+def append_event(search_id: int, type_: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Store the next event of a search from the web side (e.g. cancelled while queued) and push it."""
+    with transaction.atomic():
+        last = Search.objects.filter(pk=search_id).values_list("last_seq", flat=True).get()
+        event = {"seq": last + 1, "type": type_, "time": time.time(), "payload": payload}
+        store_event(search_id, event)
+    transaction.on_commit(lambda: realtime.publish(search_id, event))
+    return event
+
+
+def events_after(search_id: int, after: int, limit: int | None = None) -> list[dict[str, Any]]:
+    qs = SearchEvent.objects.filter(search_id=search_id, seq__gt=after).order_by("seq")
+    if limit is not None:
+        qs = qs[:limit]
+    return [e.to_dict() for e in qs]

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class SearchQuerySet(models.QuerySet):
+    def for_owner(self, user: Any) -> SearchQuerySet:
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+
+class Search(models.Model):
+    QUEUED, RUNNING, CANCELLING = "queued", "running", "cancelling"
+    CANCELLED, FAILED, SUCCEEDED = "cancelled", "failed", "succeeded"
+    STATUSES = [(s, s.capitalize()) for s in (QUEUED, RUNNING, CANCELLING, CANCELLED, FAILED, SUCCEEDED)]
+    ACTIVE = (QUEUED, RUNNING, CANCELLING)
+    FINAL = (CANCELLED, FAILED, SUCCEEDED)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="searches")
+    dataset = models.ForeignKey(
+        "datasets.Dataset", on_delete=models.PROTECT, null=True, blank=True, related_name="searches"
+    )
+    name = models.CharField(max_length=200)
+    config = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=STATUSES, default=QUEUED)
+    progress = models.FloatField(default=0.0)
+    phase = models.CharField(max_length=32, blank=True)
+    eta_seconds = models.FloatField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    best = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    last_seq = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SearchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["status", "id"], name="search_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def directory(self) -> Path:
+        """``MEDIA_ROOT/searches/<id>/``: checkpoint, events file, final training, package."""
+        return Path(settings.MEDIA_ROOT) / "searches" / str(self.pk)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class SearchEvent(models.Model):
+    """One stored search event; ``seq`` is the searchcore emitter's counter (1, 2, 3 ...)."""
+
+    search = models.ForeignKey(Search, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=32)
+    time = models.FloatField()  # unix seconds, as emitted
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["search", "seq"]
+        constraints = [models.UniqueConstraint(fields=["search", "seq"], name="unique_event_seq")]
+        indexes = [models.Index(fields=["search", "type", "seq"], name="event_type_idx")]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "type": self.type, "time": self.time, "payload": self.payload}
+
+
+class TrainedModel(models.Model):
+    search = models.OneToOneField(Search, on_delete=models.CASCADE, related_name="trained_model")
+    metrics = models.JSONField(default=dict)
+    package = models.FileField(max_length=500)
+    created = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def package_path(self) -> Path:
+        return Path(settings.MEDIA_ROOT) / self.package.name

@@ -1,0 +1,74 @@
+"""Search services: create (validate, persist, enqueue after commit), cancel, rerun, queue position.
+
+Views and the designer call these; they own the transactions. The worker picks a search up by
+id from the ``searches`` queue and claims it with a lease (``worker/lease.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.celery_app import enqueue
+from webapp.searches.config import clean_search_data
+from webapp.searches.events import append_event
+from webapp.searches.models import Search
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "worker.tasks.run_search"
+
+
+def create_search(owner: Any, data: dict[str, Any]) -> Search:
+    """Validate ``data`` (raises ``ValidationError`` field -> messages), store, enqueue after commit."""
+    dataset, name, config = clean_search_data(owner, data)
+    with transaction.atomic():
+        search = Search.objects.create(owner=owner, dataset=dataset, name=name, config=config)
+        transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
+    logger.info("search %s queued by %s: %s", search.pk, owner, config["space"])
+    return search
+
+
+def cancel_search(search: Search) -> Search:
+    """Cooperative cancel: a queued search ends at once, a running one at its next ``should_stop``."""
+    now = timezone.now()
+    with transaction.atomic():
+        if Search.objects.filter(pk=search.pk, status=Search.QUEUED).update(
+            status=Search.CANCELLED, cancel_requested=True, finished_at=now,
+            message="Cancelled before it started.", eta_seconds=None,
+        ):
+            append_event(search.pk, "finished", {"status": Search.CANCELLED,
+                                                 "message": "Cancelled before it started.", "best": None})
+        else:
+            Search.objects.filter(pk=search.pk, status=Search.RUNNING).update(
+                status=Search.CANCELLING, cancel_requested=True, message="Cancelling..."
+            )
+    search.refresh_from_db()
+    logger.info("search %s: cancel requested (now %s)", search.pk, search.status)
+    return search
+
+
+def rerun_search(search: Search) -> Search:
+    """A new queued search with the same dataset and config (the old one is left as it was)."""
+    with transaction.atomic():
+        new = Search.objects.create(
+            owner=search.owner, dataset=search.dataset, name=_rerun_name(search.name), config=search.config
+        )
+        transaction.on_commit(lambda: enqueue(RUN_TASK, new.pk))
+    logger.info("search %s re-run as %s", search.pk, new.pk)
+    return new
+
+
+def _rerun_name(name: str) -> str:
+    base = name.removesuffix(" (re-run)")
+    return f"{base} (re-run)"[:200]
+
+
+def queue_position(search: Search) -> int | None:
+    """1 for the next search to run (over all users, oldest first); ``None`` unless queued."""
+    if search.status != Search.QUEUED:
+        return None
+    return Search.objects.filter(status=Search.QUEUED, pk__lt=search.pk).count() + 1

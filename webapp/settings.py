@@ -1,0 +1,178 @@
+"""Django settings, read from the environment and validated at start (healthchecks ``hc/settings.py`` style).
+
+Every knob is an environment variable with a safe default, except ``SECRET_KEY``: without
+``DEBUG`` the app refuses to start unless it is set (``scripts/run.sh`` generates one under ``var/``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: str) -> int:
+    return int(os.getenv(name, default))
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", "False")
+SECRET_KEY = os.getenv("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (scripts/run.sh makes one)")
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "webapp.accounts",
+    "webapp.datasets",
+    "webapp.searches",
+    "webapp.api",
+]
+# The pages/designer apps are written beside this file; register them once they exist.
+for _app in ("pages", "designer"):
+    if (BASE_DIR / "webapp" / _app / "__init__.py").exists():
+        INSTALLED_APPS.append(f"webapp.{_app}")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+ASGI_APPLICATION = "webapp.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "frontend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# -- database -------------------------------------------------------------------------------
+VAR_DIR = Path(os.getenv("VAR_DIR", str(BASE_DIR / "var")))
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The worker writes events while the web server reads them: WAL lets readers and one writer
+    # work at once; IMMEDIATE transactions plus a busy timeout queue writers instead of failing
+    # with "database is locked".
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# -- static and media files -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(VAR_DIR / "static")))
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"  # never served directly: downloads go through views that check ownership
+
+# Uploads: anything above 2.5 MB goes to a temporary file on disk (never into memory); the
+# dataset service then moves it into place.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # JSON bodies and form fields, not files
+FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
+DATASET_MAX_BYTES = envint("DATASET_MAX_BYTES", str(2 * 1024**3))
+
+# -- Redis, Channels, Celery ----------------------------------------------------------------
+REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+# redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis' blocking receive, which
+# then closes idle websockets with 1011; 60 s leaves a wide margin.
+_REDIS_HOST = {"address": REDIS_URL, "socket_timeout": envint("REDIS_SOCKET_TIMEOUT", "60"),
+               "socket_connect_timeout": 10}
+# CHANNEL_LAYER=pubsub: Redis pub/sub, one PUBLISH per event fanned out inside each web process
+# (many viewers of one search are cheap; see bench/live_latency.py). "core" (default): the
+# classic list-based layer, one Redis message per viewer.
+CHANNEL_LAYER = os.getenv("CHANNEL_LAYER", "core")
+if CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                                  "CONFIG": {"hosts": [_REDIS_HOST]}}}
+elif CHANNEL_LAYER == "core":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [_REDIS_HOST], "capacity": 1000, "expiry": 60}}}
+else:
+    raise ImproperlyConfigured(f"CHANNEL_LAYER must be core or pubsub, not {CHANNEL_LAYER!r}")
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
+
+# -- NAS --------------------------------------------------------------------------------------
+NAS_DEVICE = os.getenv("NAS_DEVICE", "auto")
+if NAS_DEVICE not in ("auto", "cpu", "cuda"):
+    raise ImproperlyConfigured(f"NAS_DEVICE must be auto, cpu or cuda, not {NAS_DEVICE!r}")
+# The NAS-Bench-201 table behind the "benchmark" evaluator (the whole CIFAR-10 column).
+NB201_TABLE = Path(os.getenv("NB201_TABLE", str(BASE_DIR / "tests" / "fixtures" / "nb201_cifar10.csv")))
+SEARCH_MAX_ATTEMPTS = envint("SEARCH_MAX_ATTEMPTS", "3")
+SEARCH_LEASE_SECONDS = envint("SEARCH_LEASE_SECONDS", "120")
+SEARCH_MAX_BUDGET_SECONDS = envint("SEARCH_MAX_BUDGET_SECONDS", str(12 * 3600))
+
+# -- security and logging -------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,21 @@
+"""Settings for the unit tests (pytest-django): real settings plus an in-memory channel layer.
+
+The real-stack tests (``tests/stack.py``) run the servers with ``webapp.settings`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "unit-tests-only")
+# Each test gets its own MEDIA_ROOT from the ``media_root`` fixture; these are only the fallbacks.
+_TMP = os.path.join(tempfile.gettempdir(), "nas-studio-unit-tests")
+os.environ.setdefault("MEDIA_ROOT", os.path.join(_TMP, "media"))
+os.environ.setdefault("VAR_DIR", _TMP)
+
+from webapp.settings import *  # noqa: E402,F403
+
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+CELERY_BROKER_URL = "memory://"  # a test that forgets to patch send_task must not reach Redis

@@ -1,0 +1,41 @@
+"""The worker's Celery app: ``webapp.celery_app.app`` with the tasks imported.
+
+Run: ``celery -A worker.app worker -Q searches --concurrency 1 -l info`` (and a second worker
+with ``-Q datasets``). The prefork pool with one child (fresh per task,
+``worker_max_tasks_per_child=1``) is the robust choice for torch: a crash or OOM kill of the child
+is caught by the parent and the message re-queued (``task_reject_on_worker_lost``), and each
+search starts in a clean process, so GPU and CPU memory are returned when it ends. Nothing in
+the parent initialises CUDA or torch threads before forking (the runner imports torch lazily).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
+django.setup()
+
+from celery.signals import worker_ready  # noqa: E402
+
+from webapp.celery_app import app  # noqa: E402
+from worker import tasks  # noqa: E402,F401  (registers the tasks)
+
+logger = logging.getLogger(__name__)
+
+
+@worker_ready.connect
+def _requeue_on_start(sender: object = None, **_: object) -> None:
+    from worker.recovery import requeue_unfinished
+
+    consumer = getattr(sender, "task_consumer", None)
+    queues = {q.name for q in getattr(consumer, "queues", [])} or {"searches", "datasets"}
+    try:
+        requeue_unfinished(queues)
+    except Exception:  # noqa: BLE001 - a worker must start even if recovery cannot run
+        logger.exception("could not re-enqueue unfinished work")
+
+
+__all__ = ["app"]

@@ -1,0 +1,127 @@
+"""Claiming a search with a lease, so a re-delivered task never runs a search twice.
+
+Like healthchecks' ``sendalerts``: one conditional ``UPDATE`` claims the row, and only the
+process whose update changed exactly one row goes on. A claim holds a lease that a heartbeat
+thread renews; a worker that dies stops renewing, and once the lease has expired the search
+can be claimed again (and resumes from its checkpoint). Each claim counts an attempt; past
+``SEARCH_MAX_ATTEMPTS`` the search fails instead of crash-looping.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from webapp.searches.events import append_event
+from webapp.searches.models import Search
+
+logger = logging.getLogger(__name__)
+
+CLAIMED, BUSY, DONE, GAVE_UP, MISSING = "claimed", "busy", "done", "gave_up", "missing"
+
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: str
+    owner: str = ""
+    retry_in: float = 0.0  # BUSY: seconds until the other holder's lease runs out
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(search_id: int, owner: str | None = None) -> Claim:
+    owner = owner or new_owner()
+    now = timezone.now()
+    claimable = Search.objects.filter(
+        Q(status=Search.QUEUED)
+        | Q(status__in=(Search.RUNNING, Search.CANCELLING), lease_expires_at__lt=now),
+        pk=search_id,
+    )
+    changed = claimable.filter(attempts__lt=settings.SEARCH_MAX_ATTEMPTS).update(
+        status=Case(
+            When(cancel_requested=True, then=Value(Search.CANCELLING)), default=Value(Search.RUNNING)
+        ),
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=settings.SEARCH_LEASE_SECONDS),
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
+    )
+    if changed == 1:
+        logger.info("search %s claimed by %s", search_id, owner)
+        return Claim(CLAIMED, owner)
+    return _not_claimed(search_id, claimable, now)
+
+
+def _not_claimed(search_id: int, claimable: QuerySet[Search], now: datetime) -> Claim:
+    message = f"Gave up after {settings.SEARCH_MAX_ATTEMPTS} attempts (the worker kept stopping)."
+    if claimable.filter(attempts__gte=settings.SEARCH_MAX_ATTEMPTS).update(
+        status=Search.FAILED, message=message, finished_at=now, lease_owner="", lease_expires_at=None,
+        eta_seconds=None,
+    ):
+        logger.warning("search %s: %s", search_id, message)
+        append_event(search_id, "finished", {"status": Search.FAILED, "message": message, "best": None})
+        return Claim(GAVE_UP)
+    row = Search.objects.filter(pk=search_id).values("status", "lease_expires_at").first()
+    if row is None:
+        return Claim(MISSING)
+    if row["status"] in (Search.RUNNING, Search.CANCELLING) and row["lease_expires_at"] is not None:
+        return Claim(BUSY, retry_in=max(1.0, (row["lease_expires_at"] - now).total_seconds() + 1.0))
+    return Claim(DONE)
+
+
+def renew(search_id: int, owner: str) -> bool:
+    """Extend the lease; ``False`` when it is no longer ours (expired and claimed by another)."""
+    now = timezone.now()
+    return bool(
+        Search.objects.filter(pk=search_id, lease_owner=owner).update(
+            lease_expires_at=now + timedelta(seconds=settings.SEARCH_LEASE_SECONDS), heartbeat_at=now
+        )
+    )
+
+
+class Heartbeat:
+    """Renews the lease from a thread, so long steps without ``should_stop`` polls keep it alive."""
+
+    def __init__(self, search_id: int, owner: str, every: float | None = None) -> None:
+        self.search_id = search_id
+        self.owner = owner
+        self.every = every if every is not None else max(1.0, settings.SEARCH_LEASE_SECONDS / 6)
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{search_id}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    if not renew(self.search_id, self.owner):
+                        logger.warning("search %s: lease lost by %s", self.search_id, self.owner)
+                        self.lost.set()
+                        return
+                except Exception:  # noqa: BLE001 - a DB hiccup must not kill the heartbeat
+                    logger.warning("search %s: heartbeat failed", self.search_id, exc_info=True)
+                    close_old_connections()
+        finally:
+            connection.close()  # this thread's own connection

@@ -1,0 +1,164 @@
+"""Running one claimed search: search -> final training -> package, with cancel, resume and status.
+
+The task (``worker.tasks.run_search``) claims the row; this module does the work while a
+heartbeat thread keeps the lease. Every stage is resumable: ``run_search`` resumes from its
+checkpoint (and returns its stored result when it had finished), final training restarts from
+the search's last event, and export is cheap. A lost lease stops the run without touching the
+row, which now belongs to whoever claimed it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import fields
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from searchcore.data import DatasetError
+from searchcore.events import Emitter
+from searchcore.export import export_package
+from searchcore.final import FinalConfig, train_final
+from searchcore.loop import run_search
+from webapp.searches.config import to_search_config
+from webapp.searches.models import Search, TrainedModel
+from worker.lease import Heartbeat
+from worker.sink import DbChannelSink
+
+logger = logging.getLogger(__name__)
+
+SEARCH_SHARE = 0.85  # of the progress bar, when a final training follows
+CANCEL_POLL_SECONDS = 1.0
+
+
+class StopCheck:
+    """``should_stop`` for searchcore: the DB's cancel flag (read at most once a second) or a lost lease."""
+
+    def __init__(self, search_id: int, heartbeat: Heartbeat, interval: float = CANCEL_POLL_SECONDS) -> None:
+        self.search_id = search_id
+        self.heartbeat = heartbeat
+        self.interval = interval
+        self.cancelled = False
+        self._last = float("-inf")
+
+    @property
+    def lost(self) -> bool:
+        return self.heartbeat.lost.is_set()
+
+    def __call__(self) -> bool:
+        if self.lost or self.cancelled:
+            return True
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.cancelled = Search.objects.filter(pk=self.search_id, cancel_requested=True).exists()
+        return self.cancelled
+
+
+def run_claimed_search(search_id: int, owner: str) -> str | None:
+    """Run a search this process has claimed; returns its final status (``None``: lease lost)."""
+    search = Search.objects.select_related("dataset").get(pk=search_id)
+    with Heartbeat(search_id, owner) as heartbeat:
+        return SearchRunner(search, owner, StopCheck(search_id, heartbeat)).run()
+
+
+class SearchRunner:
+    def __init__(self, search: Search, owner: str, stop: StopCheck) -> None:
+        self.search = search
+        self.owner = owner
+        self.stop = stop
+        self.sink = DbChannelSink(search.pk)
+        self.config = search.config
+        self.directory = search.directory
+
+    def run(self) -> str | None:
+        try:
+            status, message = self._stages()
+        except DatasetError as exc:  # a ValueError too; its message is written for the user
+            status, message = Search.FAILED, f"Dataset problem: {exc}"
+        except ValueError as exc:
+            status, message = Search.FAILED, str(exc)
+        except Exception as exc:  # noqa: BLE001 - recorded on the search, traceback in the log
+            logger.exception("search %s crashed", self.search.pk)
+            status, message = Search.FAILED, f"Internal error ({type(exc).__name__}: {exc})"[:500]
+        if self.stop.lost:
+            logger.warning("search %s: lease lost; leaving it to its new owner", self.search.pk)
+            return None
+        return self._finish(status, message)
+
+    # -- stages ---------------------------------------------------------------------------------
+    def _stages(self) -> tuple[str, str]:
+        if self.stop():
+            return Search.CANCELLED, "Cancelled."
+        final_budget = self.config.get("final_budget") or {}
+        has_final = self.search.dataset_id is not None
+        self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
+                            eta_extra=float(final_budget.get("seconds") or 0.0) if has_final else 0.0)
+        result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
+                            should_stop=self.stop, emit_finished=False)
+        if self.stop.lost or result.status == "cancelled":
+            return Search.CANCELLED, "Cancelled during the search."
+        if result.status != "succeeded":
+            return Search.FAILED, result.message or "The search failed."
+        if not has_final:
+            return Search.SUCCEEDED, f"Search finished; best reward {result.best_reward:.4g}."
+        return self._final_and_package(result)
+
+    def _final_and_package(self, result: Any) -> tuple[str, str]:
+        self.sink.truncate_after(result.last_seq)  # a resumed run redoes final training from scratch
+        self.sink.set_stage(SEARCH_SHARE, 1.0)
+        final = train_final(self._final_config(result), self.directory / "final", sink=self.sink,
+                            should_stop=self.stop, first_seq=result.last_seq)
+        if final.status == "cancelled" or self.stop.lost:
+            return Search.CANCELLED, "Cancelled during final training."
+        Emitter(self.sink, last_seq=self.sink.last_seq).emit(
+            "status", status="exporting", message="building the download package")
+        package = export_package(self.directory / "final", self.directory / "package.zip")
+        relative = package.relative_to(settings.MEDIA_ROOT).as_posix()
+        TrainedModel.objects.update_or_create(
+            search=self.search, defaults={"metrics": final.metrics or {}, "package": relative})
+        accuracy = final.test_accuracy
+        done = "Search and final training finished"
+        if accuracy is None:
+            return Search.SUCCEEDED, f"{done}."
+        return Search.SUCCEEDED, f"{done}; test accuracy {accuracy:.1%}."
+
+    def _search_config(self) -> Any:
+        if self.search.dataset_id is None:
+            data = str(settings.NB201_TABLE)  # the benchmark evaluator's table
+        else:
+            data = str(self.search.dataset.path)
+        return to_search_config(self.config, data=data)
+
+    def _final_config(self, result: Any) -> FinalConfig:
+        final_budget = self.config.get("final_budget") or {}
+        wanted = {
+            "arch": result.to_dict(), "data": str(self.search.dataset.path),
+            "budget_seconds": final_budget.get("seconds"), "epochs": final_budget.get("epochs"),
+            "device": settings.NAS_DEVICE, "space_options": dict(self.config.get("space_options") or {}),
+            **{k: self.config[k] for k in ("seed", "image_size", "grayscale", "batch_size")
+               if k in self.config},
+        }
+        known = {f.name for f in fields(FinalConfig)}
+        return FinalConfig(**{k: v for k, v in wanted.items() if k in known})
+
+    # -- ending ---------------------------------------------------------------------------------
+    def _finish(self, status: str, message: str) -> str | None:
+        updated = Search.objects.filter(pk=self.search.pk, lease_owner=self.owner).update(
+            status=status, message=message, phase=status, finished_at=timezone.now(), lease_owner="",
+            lease_expires_at=None, eta_seconds=None,
+            **({"progress": 1.0} if status == Search.SUCCEEDED else {}),
+        )
+        if not updated:
+            logger.warning("search %s: lease taken over before it could finish", self.search.pk)
+            return None
+        best = Search.objects.filter(pk=self.search.pk).values_list("best", flat=True).get()
+        best_payload = None
+        if best:
+            best_payload = {"architecture": best.get("architecture"), "reward": best.get("reward")}
+        Emitter(self.sink, last_seq=self.sink.last_seq).emit("finished", status=status, message=message,
+                                                             best=best_payload)
+        logger.info("search %s %s: %s", self.search.pk, status, message)
+        return status

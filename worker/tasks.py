@@ -1,0 +1,35 @@
+"""Celery tasks: thin, they take ids and hand over to services (Celery "Tasks" guide style)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task
+
+from webapp.celery_app import app
+from worker import lease
+
+logger = logging.getLogger(__name__)
+
+
+@app.task(name="worker.tasks.validate_dataset")
+def validate_dataset(dataset_id: int) -> None:
+    from worker.datasets import validate_dataset as validate
+
+    validate(dataset_id)
+
+
+@app.task(name="worker.tasks.run_search", bind=True, max_retries=None)
+def run_search(self: Task, search_id: int) -> None:
+    claim = lease.claim(search_id)
+    if claim.outcome == lease.BUSY:
+        # Another process holds a live lease (e.g. this is a re-delivery after a worker crash):
+        # look again when that lease runs out; the claim then succeeds if nobody renewed it.
+        logger.info("search %s is leased elsewhere; retrying in %.0f s", search_id, claim.retry_in)
+        raise self.retry(countdown=claim.retry_in)
+    if claim.outcome != lease.CLAIMED:
+        logger.info("search %s: nothing to do (%s)", search_id, claim.outcome)
+        return
+    from worker.runner import run_claimed_search  # imports torch: only in the process that runs
+
+    run_claimed_search(search_id, claim.owner)
