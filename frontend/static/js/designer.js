@@ -1,0 +1,150 @@
+// Search designer: show the chosen space's generated options, check them instantly, and keep a
+// live preview (random sample SVG, space size, measured time per epoch) in sync, debounced.
+import { checkDesign } from "./designer_checks.js";
+
+// Note: `form.dataset` is the <select name="dataset">, not the data-* map (named controls shadow it).
+const form = document.getElementById("designer");
+const data = JSON.parse(document.getElementById("designer-data").textContent);
+const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+const $ = (id) => document.getElementById(id);
+let timer = null;
+let generation = 0;
+
+function activeFieldset() {
+  return form.querySelector(`fieldset.space-options[data-space="${$("id_space").value}"]`);
+}
+
+function showSpace() {
+  for (const fs of form.querySelectorAll("fieldset.space-options")) {
+    const on = fs.dataset.space === $("id_space").value;
+    fs.hidden = !on;
+    fs.disabled = !on;
+  }
+}
+
+function readOptions() {
+  const options = {};
+  const specs = [];
+  for (const field of activeFieldset().querySelectorAll(".field[data-option]")) {
+    const name = field.dataset.option;
+    const type = field.dataset.type;
+    const input = field.querySelector("input, select");
+    const spec = { name, type, min: numberOrNull(input.min), max: numberOrNull(input.max) };
+    specs.push(spec);
+    if (type === "multichoice") options[name] = [...field.querySelectorAll("input:checked")].map((i) => i.value);
+    else if (type === "bool") options[name] = input.checked;
+    else if (type === "int" || type === "float") options[name] = input.value === "" ? null : Number(input.value);
+    else options[name] = input.value;
+  }
+  return { options, specs };
+}
+
+function numberOrNull(v) { return v === "" || v === undefined ? null : Number(v); }
+
+function state() {
+  const { options, specs } = readOptions();
+  return { space: $("id_space").value, evaluator: $("id_evaluator").value, dataset: $("id_dataset").value, options, specs };
+}
+
+function showErrors(errors) {
+  for (const el of form.querySelectorAll(".error.js, .space-options .error")) {
+    if (!el.dataset.server) { el.hidden = true; el.textContent = ""; }
+  }
+  for (const el of form.querySelectorAll(".field.invalid.js-invalid")) el.classList.remove("invalid", "js-invalid");
+  for (const [key, message] of Object.entries(errors)) {
+    const field = key.startsWith("option:")
+      ? activeFieldset().querySelector(`.field[data-option="${key.slice(7)}"]`)
+      : $(`field-${key}`);
+    if (!field) continue;
+    const p = field.querySelector("p.error:last-of-type");
+    p.hidden = false;
+    p.textContent = message;
+    field.classList.add("invalid", "js-invalid");
+  }
+}
+
+function syncHelp() {
+  for (const el of form.querySelectorAll("[data-help-for]")) {
+    el.hidden = $(`id_${el.dataset.helpFor}`).value !== el.dataset.value;
+  }
+  $("budget-unit-wrap").hidden = $("id_budget_kind").value !== "time";
+}
+
+async function postJson(url, body) {
+  const res = await fetch(url, { method: "POST", body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json" } });
+  return { ok: res.ok, body: await res.json() };
+}
+
+async function refreshPreview() {
+  const mine = ++generation;
+  const s = state();
+  const errors = checkDesign(s, data.benchmark_spaces);
+  showErrors(errors);
+  if (Object.keys(errors).some((k) => k.startsWith("option:"))) {
+    $("preview-error").hidden = false;
+    $("preview-error").textContent = "Fix the highlighted options to see a preview.";
+    return;
+  }
+  $("preview-error").hidden = true;
+  const body = { space: s.space, options: s.options };
+  const preview = await postJson(form.getAttribute("data-preview-url"), body);
+  if (mine !== generation) return;
+  if (!preview.ok) {
+    $("preview-error").hidden = false;
+    $("preview-error").textContent = Object.values(preview.body.errors || {}).join(" ");
+    return;
+  }
+  $("space-size").textContent = preview.body.size_text;
+  const host = $("preview-svg");
+  host.replaceChildren(...preview.body.cell_svgs.map((svg, i) => {
+    const box = document.createElement("div");
+    box.className = "cell-box";
+    box.innerHTML = `<div class="cap"></div><div class="svg-host">${svg}</div>`;
+    box.querySelector(".cap").textContent = `${preview.body.cells[i]} cell`;
+    return box;
+  }));
+  await refreshEstimate(mine, s);
+}
+
+async function refreshEstimate(mine, s) {
+  const device = form.querySelector("input[name=device_class]:checked").value;
+  $("epoch-time").textContent = "measuring…";
+  const res = await postJson(form.getAttribute("data-estimate-url"),
+    { space: s.space, options: s.options, dataset: s.dataset, evaluator: s.evaluator, device });
+  if (mine !== generation) return;
+  if (!res.ok) {
+    $("epoch-time").textContent = "—";
+    $("estimate-basis").textContent = Object.values(res.body.errors || {}).join(" ");
+    return;
+  }
+  const est = res.body;
+  $("epoch-time").textContent = est.device === "gpu" ? `~${est.text} (estimate)` : est.text;
+  const assumed = est.assumed_train_size ? ` No dataset chosen: assumes ${est.train_size} training images.` : "";
+  $("estimate-basis").textContent = `${est.basis}.${assumed}`;
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(() => { refreshPreview().catch((err) => console.warn(err)); }, 350);
+}
+
+form.addEventListener("input", schedule);
+form.addEventListener("change", (ev) => {
+  if (ev.target.id === "id_space") showSpace();
+  syncHelp();
+  schedule();
+});
+document.querySelectorAll("input[name=device_class]").forEach((r) => r.addEventListener("change", schedule));
+form.addEventListener("submit", (ev) => {
+  const errors = checkDesign(state(), data.benchmark_spaces);
+  if (Object.keys(errors).length) {
+    ev.preventDefault();
+    showErrors(errors);
+    form.querySelector(".field.invalid")?.scrollIntoView({ block: "center" });
+  }
+});
+for (const p of form.querySelectorAll("p.error:not([hidden])")) p.dataset.server = "1";
+showSpace();
+syncHelp();
+schedule();

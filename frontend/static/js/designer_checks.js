@@ -1,0 +1,24 @@
+// Instant client-side checks of the designer (pure: values in, field -> message out).
+// The server checks the same things again; these only save a round trip.
+
+/** @param {{space:string, evaluator:string, dataset:string, options:Object, specs:Array}} state */
+export function checkDesign(state, benchmarkSpaces) {
+  const errors = {};
+  for (const spec of state.specs) {
+    const value = state.options[spec.name];
+    if (spec.type === "multichoice" && (!value || value.length === 0)) {
+      errors[`option:${spec.name}`] = "select at least one";
+    } else if (spec.type === "int" || spec.type === "float") {
+      if (value === null || Number.isNaN(value)) errors[`option:${spec.name}`] = "enter a number";
+      else if (spec.type === "int" && !Number.isInteger(value)) errors[`option:${spec.name}`] = "enter a whole number";
+      else if (spec.min !== null && spec.min !== undefined && value < spec.min) errors[`option:${spec.name}`] = `must be at least ${spec.min}`;
+      else if (spec.max !== null && spec.max !== undefined && value > spec.max) errors[`option:${spec.name}`] = `must be at most ${spec.max}`;
+    }
+  }
+  const isBenchmark = state.evaluator === "benchmark";
+  if (isBenchmark && !benchmarkSpaces.includes(state.space)) {
+    errors.evaluator = "The benchmark evaluator is a NAS-Bench-201 table lookup: choose the nb201 space.";
+  }
+  if (!isBenchmark && !state.dataset) errors.dataset = "Choose a ready dataset (or upload one first).";
+  return errors;
+}

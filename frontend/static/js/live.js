@@ -1,0 +1,147 @@
+// Live page: owns the websocket (replay with ?after=<seq>, de-duplication, back-off reconnect),
+// and redraws charts, progress, cells and the log at most a few times a second.
+import { backoffDelay, createStore, formatEta, ingest, searchStatus, takeDirty } from "./live_store.js";
+import { rewardTraces } from "./charts/reward.js";
+import { entropyTraces } from "./charts/entropy.js";
+import { EPOCH_AXES, epochTraces } from "./charts/epochs.js";
+import { baseLayout, CONFIG } from "./charts/layout.js";
+import { CellView } from "./cells.js";
+
+const MIN_FRAME_MS = 200;
+const root = document.getElementById("live");
+const store = createStore();
+window.nasLive = store; // read by the end-to-end test and handy in the console
+
+const cells = {
+  sampled: new CellView(document.getElementById("sampled-cells"), root.dataset.svgUrl, "sampled"),
+  best: new CellView(document.getElementById("best-cells"), root.dataset.svgUrl, "best"),
+};
+
+const charts = {
+  controller: [
+    ["chart-reward", () => rewardTraces(store.steps), baseLayout("reward")],
+    ["chart-entropy", () => entropyTraces(store.steps),
+      baseLayout("entropy (nats)", "step", { yaxis: { title: { text: "entropy (nats)" }, automargin: true, gridcolor: "#eef0f2" } })],
+  ],
+  child: [["chart-child", () => epochTraces(store.childEpochs), baseLayout("", "epoch", EPOCH_AXES)]],
+  final: [["chart-final", () => epochTraces(store.finalEpochs), baseLayout("", "epoch", EPOCH_AXES)]],
+};
+
+let socket = null;
+let attempt = 0;
+let frameQueued = false;
+let lastFrame = 0;
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  socket = new WebSocket(`${proto}//${location.host}${root.dataset.wsPath}?after=${store.cursor}`);
+  socket.onopen = () => { attempt = 0; setConnection("live"); };
+  socket.onmessage = (msg) => {
+    let event;
+    try { event = JSON.parse(msg.data); } catch { return; }
+    if (ingest(store, event)) scheduleRender();
+  };
+  socket.onclose = () => {
+    if (store.finished) { setConnection("closed"); return; }
+    const delay = backoffDelay(attempt++, Math.random());
+    setConnection(`reconnecting in ${(delay / 1000).toFixed(1)} s`);
+    setTimeout(connect, delay);
+  };
+}
+
+const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function setConnection(text) {
+  document.getElementById("connection").textContent = text;
+}
+
+function scheduleRender() {
+  if (frameQueued) return;
+  frameQueued = true;
+  const wait = Math.max(0, MIN_FRAME_MS - (performance.now() - lastFrame));
+  setTimeout(() => requestAnimationFrame(render), wait);
+}
+
+function render() {
+  frameQueued = false;
+  lastFrame = performance.now();
+  const dirty = takeDirty(store);
+  for (const part of ["controller", "child", "final"]) {
+    if (dirty.has(part)) drawCharts(part);
+  }
+  if (dirty.has("progress")) drawProgress();
+  if (dirty.has("status") && !store.finished) drawStatus();
+  if (dirty.has("log")) drawLog();
+  if (dirty.has("sampled") && store.sampled) cells.sampled.show(store.sampled);
+  if (dirty.has("best") && store.best) { cells.best.show(store.best); drawBest(); }
+  if (dirty.has("finished")) drawFinished();
+}
+
+function drawCharts(part) {
+  for (const [id, build, layout] of charts[part]) {
+    const el = document.getElementById(id);
+    if (!el.data) el.replaceChildren(); // drop the "waiting" placeholder before the first plot
+    window.Plotly.react(el, build(), layout, CONFIG);
+  }
+}
+
+function drawStatus() {
+  const status = searchStatus(store, root.dataset.status);
+  const badge = document.getElementById("status-badge");
+  badge.className = `badge ${status}`;
+  badge.textContent = capitalise(status);
+  const queued = document.getElementById("queued-note");
+  if (queued && status !== "queued") queued.hidden = true;
+}
+
+function drawProgress() {
+  const p = store.progress;
+  const pct = Math.round(100 * Math.min(1, Math.max(0, p.fraction || 0)));
+  document.getElementById("progress-bar").style.width = `${pct}%`;
+  document.getElementById("progress-pct").textContent = `${pct} %`;
+  document.getElementById("progress-phase").textContent = p.phase || "";
+  document.getElementById("progress-eta").textContent = formatEta(p.eta_seconds);
+  const stats = { epoch: p.epoch, archs: p.archs_evaluated, elapsed: Math.round(p.elapsed_seconds || 0) + " s" };
+  for (const [key, value] of Object.entries(stats)) {
+    const el = document.getElementById(`stat-${key}`);
+    if (el && value !== undefined) el.textContent = value;
+  }
+}
+
+function drawLog() {
+  const box = document.getElementById("log");
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 20;
+  box.replaceChildren(...store.logs.map((line) => {
+    const div = document.createElement("div");
+    div.className = line.level;
+    div.textContent = `${new Date(line.time * 1000).toLocaleTimeString()}  ${line.message}`;
+    return div;
+  }));
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
+
+function drawBest() {
+  const reward = store.best.reward;
+  document.getElementById("stat-best").textContent = typeof reward === "number" ? reward.toFixed(3) : "—";
+}
+
+function drawFinished() {
+  const f = store.finished;
+  const badge = document.getElementById("status-badge");
+  badge.className = `badge ${f.status}`;
+  badge.textContent = capitalise(f.status);
+  const banner = document.getElementById("finished-banner");
+  banner.hidden = false;
+  banner.className = `alert ${f.status === "succeeded" ? "success" : f.status === "failed" ? "error" : "warn"}`;
+  banner.querySelector(".msg").textContent = f.message || `Search ${f.status}.`;
+  banner.querySelector("a").hidden = f.status !== "succeeded";
+  const cancel = document.getElementById("cancel-form");
+  if (cancel) cancel.hidden = true;
+  if (f.status === "succeeded") {
+    document.getElementById("progress-bar").style.width = "100%";
+    document.getElementById("progress-pct").textContent = "100 %";
+  }
+  document.getElementById("progress-eta").textContent = "";
+}
+
+connect();

@@ -1,0 +1,189 @@
+"""The whole product through a real browser: sign up, upload, design, watch live, reload, results, download.
+
+Runs against the live stack (real Redis, Celery workers, Daphne) with a tiny search (two nodes,
+one cell per stage, 4 channels, about 20 s of search and 10 s of final training) so it finishes
+well within a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.slow]
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
+SECOND = 1000  # Playwright timeouts are in ms
+
+
+def shot(page, artifacts: Path, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")  # a sticky header would otherwise show mid-page
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+def sign_up(page, base: str, artifacts: Path) -> None:
+    page.goto(f"{base}/signup/")
+    page.fill("#id_username", "e2e-user")
+    page.fill("#id_password", "a-long-e2e-secret-1")
+    page.fill("#id_password2", "a-long-e2e-secret-1")
+    shot(page, artifacts, "01_signup")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/datasets/")
+    shot(page, artifacts, "02_datasets_empty")
+
+
+def upload(page, base: str, artifacts: Path) -> str:
+    page.goto(f"{base}/datasets/new")
+    # Throttle the upload (~120 KiB/s) so the progress bar is seen moving, not just at 100 %.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": 120 * 1024})
+    page.fill("#id_name", "cifar-tiny")
+    page.set_input_files("#id_file", str(FIXTURE))
+    page.click("#upload-submit")
+    page.wait_for_function("() => { const p = parseInt(document.getElementById('upload-pct').textContent);"
+                           " return p > 0 && p < 100; }", timeout=20 * SECOND)
+    shot(page, artifacts, "03_upload_progress")
+    page.wait_for_url(re.compile(r".*/datasets/\d+/$"), timeout=60 * SECOND)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    page.wait_for_selector("#health-report", timeout=90 * SECOND)
+    page.wait_for_selector("#class-chart .main-svg")
+    page.wait_for_function("() => { const imgs = [...document.querySelectorAll('#samples img')];"
+                           " return imgs.length === 0 || imgs.some(i => i.naturalWidth > 0); }")
+    shot(page, artifacts, "04_dataset_report")
+    assert page.locator("#health-report").inner_text().count("\n") > 2
+    return re.search(r"/datasets/(\d+)/", page.url).group(1)
+
+
+def design(page, base: str, artifacts: Path, dataset_id: str) -> None:
+    page.goto(f"{base}/searches/new?dataset={dataset_id}")
+    page.select_option("#id_space", "enas-micro")
+    fs = 'fieldset[data-space="enas-micro"]'
+    page.uncheck(f'{fs} input[value="sep5"]')
+    page.uncheck(f'{fs} input[value="identity"]')
+    page.fill(f'{fs} [name="opt-enas-micro-num_nodes"]', "2")
+    page.fill(f'{fs} [name="opt-enas-micro-cells_per_stage"]', "1")
+    page.fill(f'{fs} [name="opt-enas-micro-channels"]', "4")
+    page.fill("#id_name", "e2e tiny search")
+    page.select_option("#id_controller", "reinforce")
+    page.select_option("#id_evaluator", "shared")
+    page.fill("#id_budget_value", "0.35")
+    page.select_option("#id_budget_unit", "m")
+    page.fill("#id_final_value", "0.15")
+    page.select_option("#id_final_unit", "m")
+    # instant client-side check: no op selected -> message next to the field, no submit
+    checked = page.locator(f'{fs} input[name="opt-enas-micro-ops"]:checked')
+    while checked.count():
+        checked.first.uncheck()
+    page.wait_for_function("() => document.querySelector('#field-opt-enas-micro-ops .error').textContent"
+                           ".includes('select at least one')")
+    page.check(f'{fs} input[value="sep3"]')
+    page.check(f'{fs} input[value="max3"]')
+    page.wait_for_selector("#preview-svg svg", timeout=30 * SECOND)
+    page.wait_for_function("() => /s|min|h/.test(document.getElementById('epoch-time').textContent)"
+                           " && !document.getElementById('epoch-time').textContent.includes('measuring')",
+                           timeout=60 * SECOND)
+    assert page.inner_text("#space-size") not in ("", "—")
+    shot(page, artifacts, "05_designer")
+    page.click("#start")
+    page.wait_for_url(re.compile(r".*/searches/\d+/$"))
+
+
+CHART_POINTS = ("() => { const el = document.getElementById('chart-reward');"
+                " return el.data ? el.data[0].x.length : 0; }")
+
+
+def watch_live_and_reload(page, artifacts: Path) -> None:
+    page.wait_for_function(f"({CHART_POINTS})() > 0", timeout=90 * SECOND)
+    page.wait_for_selector("#sampled-cells svg", timeout=30 * SECOND)
+    page.wait_for_selector("#best-cells svg", timeout=30 * SECOND)
+    shot(page, artifacts, "06_live")
+    before = page.evaluate(CHART_POINTS)
+    assert page.evaluate("() => window.nasLive.finished") is None, "the search ended before the reload"
+    page.reload()
+    page.wait_for_function(f"({CHART_POINTS})() >= {before}", timeout=30 * SECOND)
+    # the chart redraws at most every 200 ms: wait until it shows everything the store holds
+    page.wait_for_function(f"({CHART_POINTS})() === window.nasLive.steps.length", timeout=10 * SECOND)
+    points, seqs = page.evaluate(f"() => [({CHART_POINTS})(), window.nasLive.steps.map(s => s.seq)]")
+    assert len(seqs) == len(set(seqs)), "a controller step was drawn twice"
+    assert seqs == sorted(seqs)
+    assert points >= before
+
+
+def wait_for_success(page, artifacts: Path) -> None:
+    page.wait_for_selector("#finished-banner:not([hidden])", timeout=240 * SECOND)
+    status = page.inner_text("#status-badge")
+    shot(page, artifacts, "07_live_finished")
+    assert status.lower() == "succeeded", page.inner_text("#log")[-2000:]
+    steps = page.evaluate("() => window.nasLive.steps.map(s => s.seq)")
+    assert len(steps) == len(set(steps))
+
+
+def check_results(page, base: str, artifacts: Path, tmp_path: Path) -> None:
+    page.click("#finished-banner a")
+    page.wait_for_url(re.compile(r".*/results$"))
+    page.wait_for_selector("#chart-confusion .main-svg")
+    page.wait_for_selector("#chart-final .main-svg")
+    page.wait_for_function("() => [...document.querySelectorAll('#best-arch img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    assert re.match(r"\d+\.\d %", page.inner_text("#test-accuracy"))
+    assert page.locator("#per-class tbody tr").count() == 10
+    shot(page, artifacts, "08_results")
+    with page.expect_download() as info:
+        page.click("#download")
+    path = tmp_path / "package.zip"
+    info.value.save_as(path)
+    check_package(path)
+
+
+def check_package(path: Path) -> None:
+    import onnxruntime as ort
+
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        onnx_name = next(n for n in names if n.endswith("model.onnx"))
+        assert any(n.endswith("predict.py") for n in names)
+        model = zf.read(onnx_name)
+        extra = [n for n in names if n.endswith("model.onnx.data")]
+        if extra:  # external weights must sit beside the graph
+            folder = path.parent / "pkg"
+            zf.extractall(folder)
+            session = ort.InferenceSession(str(folder / onnx_name))
+        else:
+            session = ort.InferenceSession(io.BytesIO(model).getvalue())
+    inp = session.get_inputs()[0]
+    shape = [1 if not isinstance(d, int) else d for d in inp.shape]
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    logits = session.run(None, {inp.name: x})[0]
+    assert logits.shape[-1] == 10 and np.isfinite(logits).all()
+
+
+def test_journey(live_stack, page, artifacts, tmp_path):
+    page, requests = page
+    base = live_stack.base_url
+    page.set_default_timeout(30 * SECOND)
+    sign_up(page, base, artifacts)
+    dataset_id = upload(page, base, artifacts)
+    page.goto(f"{base}/datasets/")
+    shot(page, artifacts, "09_datasets")
+    design(page, base, artifacts, dataset_id)
+    watch_live_and_reload(page, artifacts)
+    page.goto(f"{base}/searches/")
+    shot(page, artifacts, "10_searches_running")
+    page.go_back()
+    wait_for_success(page, artifacts)
+    check_results(page, base, artifacts, tmp_path)
+    page.goto(f"{base}/searches/")
+    shot(page, artifacts, "11_searches")
+    page.goto(f"{base}/account/")
+    shot(page, artifacts, "12_account")
+    assert requests.urls, "no request was recorded"
+    assert requests.remote() == [], f"requests left 127.0.0.1: {requests.remote()[:5]}"
+    assert requests.errors == [], f"browser errors: {requests.errors[:5]}"

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pytest
+
+from searchcore.spaces import list_spaces, space_class
+from webapp.datasets.models import Dataset
+from webapp.searches.models import Search
+
+
+def _post(dataset, **overrides):
+    data = {"name": "d1", "dataset": str(dataset.pk) if dataset else "", "space": "enas-micro",
+            "controller": "reinforce", "evaluator": "shared", "budget_kind": "time", "budget_value": "2",
+            "budget_unit": "m", "final_value": "1", "final_unit": "m",
+            "opt-enas-micro-ops": ["sep3", "max3"], "opt-enas-micro-num_nodes": "2",
+            "opt-enas-micro-cells_per_stage": "1", "opt-enas-micro-channels": "8"}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_designer_renders_every_registered_space_and_option(client_a, dataset):
+    html = client_a.get("/searches/new").content.decode()
+    for name in list_spaces():
+        assert f'data-space="{name}"' in html
+        for spec in space_class(name).option_specs():
+            assert f'name="opt-{name}-{spec.name}"' in html, (name, spec.name)
+            if spec.type == "multichoice":
+                for choice in spec.choices:
+                    assert f'name="opt-{name}-{spec.name}" value="{choice}"' in html
+            if spec.type == "int" and spec.maximum is not None:
+                assert f'max="{spec.maximum}"' in html
+
+
+def test_designer_offers_only_ready_datasets(client_a, alice, dataset):
+    Dataset.objects.create(owner=alice, name="still-checking")
+    html = client_a.get("/searches/new").content.decode()
+    assert f'<option value="{dataset.pk}"' in html and "still-checking" not in html
+
+
+def test_valid_design_starts_a_search(client_a, dataset, _media_and_queue,
+                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post("/searches/new", _post(dataset))
+    search = Search.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/searches/{search.pk}/"
+    assert search.config["space_options"] == {"ops": ["sep3", "max3"], "num_nodes": 2, "cells_per_stage": 1,
+                                              "channels": 8}
+    assert search.config["budget"]["seconds"] == 120
+    assert search.config["final_budget"]["seconds"] == 60
+    assert _media_and_queue == [("worker.tasks.run_search", [search.pk])]
+
+
+def test_architecture_budget(client_a, dataset):
+    client_a.post("/searches/new", _post(dataset, budget_kind="archs", budget_value="25"))
+    assert Search.objects.get().config["budget"]["max_archs"] == 25
+
+
+def test_no_op_selected_is_explained_next_to_the_field(client_a, dataset):
+    response = client_a.post("/searches/new", _post(dataset, **{"opt-enas-micro-ops": None}))
+    assert response.status_code == 400
+    html = response.content.decode()
+    field = html[html.index('id="field-opt-enas-micro-ops"'):]
+    field = field[:field.index('id="field-opt-enas-micro-num_nodes"')]
+    assert "select at least one" in field
+    assert Search.objects.count() == 0
+
+
+def test_option_out_of_range(client_a, dataset):
+    response = client_a.post("/searches/new", _post(dataset, **{"opt-enas-micro-num_nodes": "99"}))
+    html = response.content.decode()
+    field = html[html.index('id="field-opt-enas-micro-num_nodes"'):][:1500]
+    assert "must be at most" in field
+
+
+def test_benchmark_evaluator_needs_nb201(client_a, dataset):
+    html = client_a.post("/searches/new", _post(dataset, evaluator="benchmark")).content.decode()
+    field = html[html.index('id="field-evaluator"'):][:2000]
+    assert "nb201" in field and "error" in field
+    assert Search.objects.count() == 0
+
+
+def test_benchmark_on_nb201_needs_no_dataset(client_a):
+    data = _post(None, space="nb201", evaluator="benchmark", budget_kind="archs", budget_value="10",
+                 **{"opt-nb201-ops": ["nor_conv_3x3", "skip_connect"], "opt-nb201-channels": "16",
+                    "opt-nb201-cells_per_stage": "5"})
+    response = client_a.post("/searches/new", data)
+    assert response.status_code == 302
+    assert Search.objects.get().dataset is None
+
+
+def test_dataset_not_ready_is_explained(client_a, alice, dataset):
+    response = client_a.post("/searches/new", _post(None))
+    html = response.content.decode()
+    assert "Choose a dataset." in html[html.index('id="field-dataset"'):][:1500]
+    pending = Dataset.objects.create(owner=alice, name="pending")
+    html = client_a.post("/searches/new", _post(pending)).content.decode()
+    assert "field-dataset" in html and Search.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["", "0"])
+def test_budget_must_be_positive(client_a, dataset, value):
+    html = client_a.post("/searches/new", _post(dataset, budget_value=value)).content.decode()
+    assert 'class="field invalid" id="field-budget_value"' in html

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.webapp.pages.conftest import MICRO_GRAPH, add_event
+from webapp.searches.models import Search, SearchEvent, TrainedModel
+
+METRICS = {
+    "test_accuracy": 0.55, "accuracy": 0.55, "num_samples": 20, "class_names": ["airplane", "cat"],
+    "confusion_matrix": [[6, 4], [5, 5]],
+    "per_class": {"airplane": {"precision": 0.5454, "recall": 0.6, "f1": 0.57, "support": 10},
+                  "cat": {"precision": 0.5555, "recall": 0.5, "f1": 0.526, "support": 10}},
+    "macro": {"precision": 0.55, "recall": 0.55, "f1": 0.548},
+}
+
+
+def test_list_shows_status_badges_and_queue_position(client_a, alice, dataset, search):
+    Search.objects.create(owner=alice, dataset=dataset, name="waiting", config={"space": "nb201"})
+    Search.objects.create(owner=alice, dataset=dataset, name="broken", config={}, status=Search.FAILED,
+                          message="CUDA out of memory")
+    html = client_a.get("/searches/").content.decode()
+    assert '<span class="badge running">' in html and "40 %" in html
+    assert '<span class="badge queued">' in html and "#1 in queue" in html
+    assert '<span class="badge failed">' in html and "CUDA out of memory" in html
+    partial = client_a.get("/searches/?partial=1").content.decode()
+    assert partial.lstrip().startswith("<tr") and "<html" not in partial
+
+
+def test_empty_searches_list(client_a):
+    assert "No searches yet" in client_a.get("/searches/").content.decode()
+
+
+def test_live_page_wires_the_websocket(client_a, search):
+    html = client_a.get(f"/searches/{search.pk}/").content.decode()
+    assert f'data-ws-path="/ws/searches/{search.pk}/"' in html
+    assert 'src="/assets/plotly-' in html and "js/live.js" in html
+    assert 'id="cancel-form"' in html
+
+
+@pytest.mark.parametrize("suffix", ["", "results", "graph.svg?which=best"])
+def test_other_users_search_is_404(client, bob, search, suffix):
+    add_event(search, 1, "best", {"step": 1, "architecture": {}, "reward": 0.5, "graph": MICRO_GRAPH})
+    client.force_login(bob)
+    assert client.get(f"/searches/{search.pk}/{suffix}").status_code == 404
+
+
+def test_other_users_cannot_cancel_or_rerun(client, bob, search):
+    client.force_login(bob)
+    assert client.post(f"/searches/{search.pk}/cancel").status_code == 404
+    assert client.post(f"/searches/{search.pk}/rerun").status_code == 404
+    search.refresh_from_db()
+    assert search.status == Search.RUNNING and Search.objects.count() == 1
+
+
+def test_cell_svg_per_event_and_cell(client_a, search):
+    add_event(search, 1, "arch_sampled", {"step": 1, "architecture": {}, "reward": 0.1, "graph": MICRO_GRAPH})
+    add_event(search, 2, "best", {"step": 1, "architecture": {}, "reward": 0.1, "graph": MICRO_GRAPH})
+    response = client_a.get(f"/searches/{search.pk}/graph.svg?which=sampled&seq=1&cell=0")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    svg = response.content.decode()
+    assert "<svg" in svg and "sep3" in svg and "max3" not in svg
+    reduce = client_a.get(f"/searches/{search.pk}/graph.svg?which=best&cell=1").content.decode()
+    assert "max3" in reduce
+    assert client_a.get(f"/searches/{search.pk}/graph.svg?which=sampled&seq=2").status_code == 404
+    assert client_a.get(f"/searches/{search.pk}/graph.svg?which=best&cell=5").status_code == 404
+    assert client_a.get(f"/searches/{search.pk}/graph.svg?which=nonsense").status_code == 404
+
+
+def test_cancel_a_running_search(client_a, search):
+    response = client_a.post(f"/searches/{search.pk}/cancel")
+    assert response.status_code == 302
+    search.refresh_from_db()
+    assert search.status == Search.CANCELLING and search.cancel_requested
+
+
+def test_cancel_a_queued_search_finishes_it(client_a, search):
+    Search.objects.filter(pk=search.pk).update(status=Search.QUEUED)
+    client_a.post(f"/searches/{search.pk}/cancel")
+    search.refresh_from_db()
+    assert search.status == Search.CANCELLED
+    assert SearchEvent.objects.get(search=search, type="finished").payload["status"] == "cancelled"
+
+
+def test_results_page(client_a, search):
+    best = {"reward": 0.61, "architecture": {}}
+    Search.objects.filter(pk=search.pk).update(status=Search.SUCCEEDED, best=best)
+    add_event(search, 1, "best", {"step": 3, "architecture": {}, "reward": 0.61, "graph": MICRO_GRAPH})
+    add_event(search, 2, "final_epoch", {"epoch": 1, "epochs": 2, "loss": 2.0, "accuracy": 0.3,
+                                         "valid_accuracy": 0.25, "lr": 0.05})
+    TrainedModel.objects.create(search=search, metrics=METRICS, package="searches/1/package.zip")
+    html = client_a.get(f"/searches/{search.pk}/results").content.decode()
+    assert "55.0 %" in html  # test accuracy
+    assert 'id="per-class"' in html and "0.545" in html and "0.600" in html
+    assert '"confusion_matrix"' not in html and '"matrix": [[6, 4], [5, 5]]' in html
+    assert f'href="/api/searches/{search.pk}/package"' in html
+    assert "normal cell" in html and "reduce cell" in html
+    assert "graph.svg?which=best&amp;cell=1" in html
+    assert '"valid_accuracy": 0.25' in html  # final-training curve data
+    assert "60 s" in html and "30 s" in html  # budgets in the configuration table
+
+
+def test_results_before_any_result_is_calm(client_a, search):
+    html = client_a.get(f"/searches/{search.pk}/results").content.decode()
+    assert "still running" in html and "Available once the final model is evaluated." in html
+
+
+def test_rerun_creates_a_new_search(client_a, search, _media_and_queue, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_a.post(f"/searches/{search.pk}/rerun")
+    new = Search.objects.exclude(pk=search.pk).get()
+    assert response["Location"] == f"/searches/{new.pk}/"
+    assert new.config == search.config and new.status == Search.QUEUED
+    assert ("worker.tasks.run_search", [new.pk]) in _media_and_queue
+
+
+def test_edit_and_run_again_prefills_the_designer(client_a, search):
+    html = client_a.get(f"/searches/new?from={search.pk}").content.decode()
+    assert 'value="first (again)"' in html
+    assert 'name="opt-enas-micro-num_nodes" value="2"' in html
+    assert '<option value="time" selected>' in html and 'name="budget_value" value="1.0"' in html

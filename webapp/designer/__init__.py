@@ -1,0 +1,1 @@
+"""The search designer: space catalogue for the form, live preview (sample SVG, size) and time estimates."""

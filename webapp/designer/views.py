@@ -1,0 +1,92 @@
+"""Designer JSON endpoints: the space catalogue, the live preview and the time estimate."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from searchcore.spaces import TaskSpec
+from webapp.datasets.models import Dataset
+from webapp.designer.catalog import space_catalog, space_entry
+from webapp.designer.data import train_size
+from webapp.designer.estimate import estimate_epoch
+from webapp.designer.options import parse_json_options
+from webapp.designer.preview import space_preview
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+@require_GET
+def spaces(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"spaces": list(space_catalog())})
+
+
+def _request_options(request: HttpRequest) -> tuple[dict[str, Any], str, dict[str, Any], JsonResponse | None]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except json.JSONDecodeError:
+        return {}, "", {}, JsonResponse({"errors": {"__all__": "the body is not JSON"}}, status=400)
+    entry = space_entry(str(body.get("space", "")))
+    if entry is None:
+        return body, "", {}, JsonResponse({"errors": {"space": "unknown search space"}}, status=400)
+    options, errors = parse_json_options(entry["options"], body.get("options") or {})
+    if errors:
+        return body, entry["name"], options, JsonResponse({"errors": errors}, status=400)
+    return body, entry["name"], options, None
+
+
+@login_required
+@require_POST
+def preview(request: HttpRequest) -> JsonResponse:
+    """``{space, options, seed?}`` -> ``{svg, size, size_text, cells, architecture}``."""
+    body, space, options, problem = _request_options(request)
+    if problem:
+        return problem
+    try:
+        result = space_preview(space, options, seed=int(body.get("seed") or 0))
+    except ValueError as exc:
+        return JsonResponse({"errors": {"__all__": str(exc)}}, status=400)
+    return JsonResponse(result)
+
+
+@login_required
+@require_POST
+async def estimate(request: HttpRequest) -> JsonResponse:
+    """``{space, options, dataset?, device, batch_size?}`` -> seconds per epoch, measured on this CPU.
+
+    Async, and the measurement runs outside the thread that serves Django's sync views, so a
+    first-time measurement (a second or more for big spaces) never stalls other pages.
+    """
+    body, space, options, problem = _request_options(request)
+    if problem:
+        return problem
+    if body.get("evaluator") == "benchmark":
+        return JsonResponse({"seconds_per_epoch": 0, "text": "instant", "measured": True,
+                             "basis": "table lookup: no training"})
+    dataset = await sync_to_async(_dataset)(request, body.get("dataset"))
+    train = train_size(dataset) if dataset else 8000
+    task = TaskSpec(num_classes=max(2, (dataset.num_classes or 10) if dataset else 10))
+    try:
+        batch = int(body.get("batch_size") or 64)
+        device = "gpu" if body.get("device") == "gpu" else "cpu"
+        result = await sync_to_async(estimate_epoch, thread_sensitive=False)(
+            space, options, train_size=train, batch_size=batch, device=device, task=task)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        logger.warning("estimate failed for %s %s: %s", space, options, exc)
+        return JsonResponse({"errors": {"__all__": f"could not measure this space: {exc}"}}, status=400)
+    return JsonResponse({**result.to_dict(), "train_size": train,
+                         "assumed_train_size": dataset is None})
+
+
+def _dataset(request: HttpRequest, pk: Any) -> Dataset | None:
+    if not str(pk or "").isdigit():
+        return None
+    return Dataset.objects.for_owner(request.user).filter(pk=int(pk)).first()
+

@@ -1,0 +1,1 @@
+"""Server-rendered pages of NAS Studio: accounts, datasets, searches (designer, live, results)."""

@@ -1,0 +1,69 @@
+"""Forms of the pages: sign-up, dataset upload and the fixed part of the search designer.
+
+The space options part of the designer is generated from the space registry
+(``webapp.designer.options``) so it is not a Django form.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
+BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"))
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username",
+                                                                            "autofocus": True}))
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                               help_text="At least 8 characters, not a common password.")
+    password2 = forms.CharField(label="Password again",
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+
+class DatasetUploadForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": "defaults to the file name"}))
+    file = forms.FileField(help_text="A .zip of class folders (cat/001.png ...) or with a CSV manifest; "
+                                     "or a text corpus (.txt or a zip of train/valid/test.txt).")
+
+
+class DesignForm(forms.Form):
+    """The designer's fixed fields; choices are set per request from the registries and the user's data."""
+
+    name = forms.CharField(max_length=120, required=False)
+    dataset = forms.ChoiceField(required=False)
+    space = forms.ChoiceField()
+    controller = forms.ChoiceField()
+    evaluator = forms.ChoiceField()
+    budget_kind = forms.ChoiceField(choices=BUDGET_KINDS, initial="time")
+    budget_value = forms.FloatField(min_value=0.1, initial=20)
+    budget_unit = forms.ChoiceField(choices=BUDGET_UNITS, initial="m")
+    final_value = forms.FloatField(min_value=0.1, initial=2)
+    final_unit = forms.ChoiceField(choices=BUDGET_UNITS, initial="m")
+
+    def __init__(self, *args, datasets=(), spaces=(), controllers=(), evaluators=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = [("", "— choose a ready dataset —"), *datasets]
+        self.fields["space"].choices = [(s, s) for s in spaces]
+        self.fields["controller"].choices = [(c, c) for c, _ in controllers]
+        self.fields["evaluator"].choices = [(e, e) for e, _ in evaluators]
+
+    def budget(self) -> str | dict:
+        data = self.cleaned_data
+        if data["budget_kind"] == "archs":
+            return {"max_archs": int(data["budget_value"])}
+        return _budget_text(data["budget_value"], data["budget_unit"])
+
+    def final_budget(self) -> str:
+        return _budget_text(self.cleaned_data["final_value"], self.cleaned_data["final_unit"])
+
+
+def _budget_text(value: float, unit: str) -> str:
+    return f"{value:g}{unit}"

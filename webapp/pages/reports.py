@@ -1,0 +1,64 @@
+"""What the dataset page shows, assembled from ``Dataset.report`` (the validation's health report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from webapp.datasets.models import Dataset
+
+THUMBS_PER_CLASS = 8
+
+
+def dataset_context(dataset: Dataset) -> dict[str, Any]:
+    report = dataset.report or {}
+    counts = report.get("counts") or {}
+    class_names = report.get("class_names") or list(counts)
+    thumbs = thumbnail_names(dataset)
+    return {
+        "dataset": dataset,
+        "report": report,
+        "chart_report": {"class_names": class_names, "counts": counts,
+                         "split_counts": report.get("split_counts") or {}},
+        "class_rows": [
+            {"name": c, "count": counts.get(c, 0), "thumbs": thumbs.get(c, [])[:THUMBS_PER_CLASS]}
+            for c in class_names
+        ],
+        "split_totals": {k: sum(v.values()) for k, v in (report.get("split_counts") or {}).items()},
+        "image_sizes": sorted((report.get("image_sizes") or {}).items(), key=lambda kv: -kv[1]),
+        "skipped": report.get("skipped") or [],
+        "warnings": report.get("warnings") or [],
+        "text_stats": _text_stats(report) if dataset.kind == Dataset.TEXT else [],
+    }
+
+
+def _text_stats(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Flat (label, value) rows for a text corpus report, whatever keys validation wrote."""
+    skip = {"skipped", "warnings", "class_names", "counts", "split_counts", "image_sizes", "thumbnails"}
+    rows: list[tuple[str, Any]] = []
+    for key, value in report.items():
+        if key in skip:
+            continue
+        if isinstance(value, dict):
+            rows.extend((f"{key} · {k}", v) for k, v in value.items() if not isinstance(v, (dict, list)))
+        elif not isinstance(value, list):
+            rows.append((key.replace("_", " "), value))
+    return rows
+
+
+def thumbnail_names(dataset: Dataset) -> dict[str, list[str]]:
+    """Stored thumbnails by class: the validation's ``report["thumbnails"]`` (``{class: [file]}``,
+    files relative to ``Dataset.thumbnails_dir``), else whatever class folders are on disk."""
+    listed = (dataset.report or {}).get("thumbnails")
+    if isinstance(listed, dict):
+        return {str(k): [str(n) for n in v] for k, v in listed.items() if isinstance(v, list)}
+    root = Path(dataset.thumbnails_dir)
+    if not root.is_dir():
+        return {}
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            rel = path.relative_to(root)
+            cls = rel.parts[0] if len(rel.parts) > 1 else ""
+            found.setdefault(cls, []).append(rel.as_posix())
+    return found

@@ -1,0 +1,76 @@
+"""What the results page shows: best architecture, final-training curves, test metrics, config."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from webapp.pages.graphs import NoGraph, cell_names
+from webapp.pages.templatetags.pages_tags import duration
+from webapp.searches.models import Search, SearchEvent, TrainedModel
+
+logger = logging.getLogger(__name__)
+
+CONFIG_LABELS = (
+    ("space", "Search space"), ("controller", "Controller"), ("evaluator", "Evaluator"),
+    ("budget", "Search budget"), ("final_budget", "Final training"), ("seed", "Seed"),
+)
+
+
+def results_context(search: Search) -> dict[str, Any]:
+    trained = TrainedModel.objects.filter(search=search).first()
+    metrics = _metrics(search, trained)
+    final_events = SearchEvent.objects.filter(search=search, type="final_epoch").order_by("seq")
+    final_epochs = [e.payload for e in final_events]
+    try:
+        best_cells = cell_names(search, "best")
+    except NoGraph:
+        best_cells = []
+    return {
+        "search": search,
+        "trained": trained,
+        "metrics": metrics,
+        "test_accuracy": metrics.get("test_accuracy", metrics.get("accuracy")) if metrics else None,
+        "per_class": _per_class_rows(metrics),
+        "confusion": {"matrix": metrics.get("confusion_matrix"), "class_names": metrics.get("class_names")}
+        if metrics.get("confusion_matrix") else None,
+        "final_epochs": final_epochs,
+        "best_cells": best_cells,
+        "config_rows": config_rows(search.config or {}),
+    }
+
+
+def _metrics(search: Search, trained: TrainedModel | None) -> dict[str, Any]:
+    if trained and trained.metrics:
+        return dict(trained.metrics)
+    event = SearchEvent.objects.filter(search=search, type="evaluation").order_by("-seq").first()
+    return dict((event.payload or {}).get("metrics") or {}) if event else {}
+
+
+def _per_class_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    per_class = metrics.get("per_class") or {}
+    if isinstance(per_class, list):
+        return [dict(row) for row in per_class]
+    return [{"name": name, **values} for name, values in per_class.items()]
+
+
+def config_rows(config: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [(label, _fmt(config[key])) for key, label in CONFIG_LABELS if config.get(key) not in (None, "")]
+    for name, value in sorted((config.get("space_options") or {}).items()):
+        rows.append((name.replace("_", " "), _fmt(value)))
+    return rows
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        parts = [_budget_part(k, v) for k, v in value.items() if v not in (None, "")]
+        return ", ".join(parts) or "—"
+    return str(value)
+
+
+def _budget_part(key: str, value: Any) -> str:
+    if key == "seconds":
+        return duration(value)
+    return f"{value} {key.replace('max_', '').replace('_', ' ')}"

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.generic import RedirectView
+
+from webapp.pages import views_assets, views_auth, views_datasets, views_designer, views_searches
+
+app_name = "pages"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="pages:searches"), name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", views_auth.signup, name="signup"),
+    path("account/", views_auth.account, name="account"),
+    path("datasets/", views_datasets.dataset_list, name="datasets"),
+    path("datasets/new", views_datasets.dataset_new, name="dataset_new"),
+    path("datasets/<int:pk>/", views_datasets.dataset_detail, name="dataset"),
+    path("datasets/<int:pk>/status", views_datasets.dataset_status, name="dataset_status"),
+    path("datasets/<int:pk>/thumbnails/<path:name>", views_datasets.dataset_thumbnail,
+         name="dataset_thumbnail"),
+    path("searches/", views_searches.search_list, name="searches"),
+    path("searches/new", views_designer.search_new, name="search_new"),
+    path("searches/<int:pk>/", views_searches.search_live, name="live"),
+    path("searches/<int:pk>/graph.svg", views_searches.search_svg, name="search_svg"),
+    path("searches/<int:pk>/cancel", views_searches.search_cancel, name="search_cancel"),
+    path("searches/<int:pk>/results", views_searches.search_results, name="results"),
+    path("searches/<int:pk>/rerun", views_searches.search_rerun, name="search_rerun"),
+    path("assets/plotly-<str:version>.min.js", views_assets.plotly_js, name="plotly"),
+]

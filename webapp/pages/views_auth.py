@@ -1,0 +1,43 @@
+"""Sign up, log in/out (Django's auth views) and the account page with the API token."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from webapp.accounts.services import create_user, get_or_create_token, regenerate_token
+from webapp.pages.forms import SignupForm
+
+logger = logging.getLogger(__name__)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("pages:home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = create_user(form.cleaned_data["username"], form.cleaned_data["password"])
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("pages:datasets")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("action") == "regenerate":
+        regenerate_token(request.user)
+        return redirect("pages:account")
+    return render(request, "pages/account.html", {"token": get_or_create_token(request.user)})

@@ -1,0 +1,105 @@
+"""The search designer page (``/searches/new``): a form generated from the space registry."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from webapp.datasets.models import Dataset
+from webapp.designer.catalog import (
+    compatibility_error,
+    controller_choices,
+    evaluator_choices,
+    space_catalog,
+    space_entry,
+)
+from webapp.designer.options import parse_space_options
+from webapp.pages.design import design_context, initial_from_search
+from webapp.pages.forms import DesignForm
+from webapp.searches.models import Search
+from webapp.searches.services import create_search
+
+logger = logging.getLogger(__name__)
+
+# create_search error keys -> the designer field that shows them
+FIELD_FOR_KEY = {"budget": "budget_value", "final_budget": "final_value", "__all__": None}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def search_new(request: HttpRequest) -> HttpResponse:
+    datasets = list(Dataset.objects.for_owner(request.user).filter(status=Dataset.READY))
+    initial, option_values = _initial(request, datasets)
+    form = DesignForm(
+        request.POST or None, initial=initial, datasets=[(str(d.pk), d.name) for d in datasets],
+        spaces=[s["name"] for s in space_catalog()], controllers=controller_choices(),
+        evaluators=evaluator_choices(),
+    )
+    option_errors: dict[str, str] = {}
+    if request.method == "POST" and form.is_valid():
+        space = form.cleaned_data["space"]
+        options, option_errors = parse_space_options(space, space_entry(space)["options"], request.POST)
+        problem = compatibility_error(space, form.cleaned_data["evaluator"])
+        if problem:
+            form.add_error("evaluator", problem)
+        if not option_errors and form.is_valid():
+            try:
+                search = create_search(request.user, _search_data(form, options))
+            except ValidationError as exc:
+                option_errors = _map_errors(form, exc)
+            else:
+                return redirect("pages:live", pk=search.pk)
+    context = design_context(form, request.POST if request.method == "POST" else None, option_values,
+                             option_errors, datasets)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "searches/new.html", context, status=status)
+
+
+def _initial(request: HttpRequest, datasets: list[Dataset]) -> tuple[dict[str, Any], dict[str, Any]]:
+    initial: dict[str, Any] = {"space": "enas-micro" if space_entry("enas-micro") else None,
+                               "controller": "reinforce", "evaluator": "shared"}
+    option_values: dict[str, Any] = {}
+    source = request.GET.get("from")
+    if source and source.isdigit():
+        search = Search.objects.for_owner(request.user).filter(pk=int(source)).first()
+        if search is not None:
+            initial, option_values = initial_from_search(search)
+    if request.GET.get("dataset"):
+        initial["dataset"] = request.GET["dataset"]
+    elif len(datasets) == 1 and "dataset" not in initial:
+        initial["dataset"] = str(datasets[0].pk)
+    return initial, option_values
+
+
+def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
+    data = form.cleaned_data
+    name = data["name"] or f"{data['space']} · {data['controller']}"
+    payload: dict[str, Any] = {
+        "name": name, "space": data["space"], "space_options": options, "controller": data["controller"],
+        "evaluator": data["evaluator"], "budget": form.budget(),
+        "dataset": int(data["dataset"]) if data.get("dataset") else None,
+    }
+    payload["final_budget"] = form.final_budget()
+    return payload
+
+
+def _map_errors(form: DesignForm, exc: ValidationError) -> dict[str, str]:
+    """Put each service error next to its field; space option errors go to the option inputs."""
+    option_errors: dict[str, str] = {}
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return option_errors
+    for key, messages in exc.message_dict.items():
+        if key == "space_options":
+            option_errors["__space__"] = " ".join(messages)
+            continue
+        field = FIELD_FOR_KEY.get(key, key)
+        form.add_error(field if field in form.fields else None, messages)
+    return option_errors
+
