@@ -1,0 +1,235 @@
+"""Contract tests run on every registered search space (``list_spaces()``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from searchcore.spaces import SearchSpace, TaskSpec, create_space, list_spaces, space_class
+
+SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3}
+TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1)]
+SPACES = list_spaces()
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def small_space(name: str, **extra: Any) -> SearchSpace:
+    fields = {f.name for f in dataclasses.fields(space_class(name).Options)}
+    return create_space(name, **{k: v for k, v in SMALL.items() if k in fields}, **extra)
+
+
+def archs(space: SearchSpace, n: int = 4, seed: int = 0) -> list[Any]:
+    generator = torch.Generator().manual_seed(seed)
+    return [space.sample_random(generator) for _ in range(n)]
+
+
+def load_shared(child: nn.Module, supernet: nn.Module) -> None:
+    """The child's weights from the supernet: its own helper, else by matching names."""
+    if hasattr(child, "load_from_supernet"):
+        child.load_from_supernet(supernet)
+        return
+    state = supernet.state_dict()
+    child.load_state_dict({k: v for k, v in state.items() if k in child.state_dict()}, strict=False)
+
+
+def grads(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+
+
+def logits(out: Any) -> torch.Tensor:
+    return out[0] if isinstance(out, tuple) else out
+
+
+def test_the_mission_spaces_are_registered() -> None:
+    assert {"enas-micro", "enas-macro", "nb201"} <= set(SPACES)
+
+
+@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize(("task", "batch"), TASKS)
+def test_supernet_and_child_forward_shapes(name: str, task: TaskSpec, batch: int) -> None:
+    space = small_space(name)
+    supernet = space.build_supernet(task)
+    x = torch.randn(batch, task.in_channels, task.image_size, task.image_size)
+    for arch in archs(space, 2):
+        for mode in (True, False):
+            supernet.train(mode)
+            child = space.build_child(arch, task).train(mode)
+            assert supernet(x, arch).shape == (batch, task.num_classes)
+            assert logits(child(x)).shape == (batch, task.num_classes)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_supernet_backward_reaches_only_the_sampled_path(name: str) -> None:
+    space, task = small_space(name), TaskSpec(3, 16, 10)
+    supernet = space.build_supernet(task).train()
+    x, y = torch.randn(2, 3, 16, 16), torch.tensor([1, 7])
+    total = dict(supernet.named_parameters())
+    for arch in archs(space, 3, seed=1):
+        supernet.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(supernet(x, arch), y).backward()
+        child = space.build_child(arch, task).train()
+        load_shared(child, supernet)
+        nn.functional.cross_entropy(logits(child(x)), y).backward()
+        got, want = grads(supernet), {n: g for n, g in grads(child).items() if n in total}
+        assert 0 < len(got) < len(total)
+        assert set(got) == set(want)
+        for n in want:
+            if want[n].shape == got[n].shape:  # ENAS-micro's combine weight is gathered per arch
+                torch.testing.assert_close(got[n], want[n], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_child_with_supernet_weights_computes_the_same_function(name: str) -> None:
+    space, task = small_space(name), TaskSpec(3, 16, 10)
+    supernet = space.build_supernet(task)
+    x = torch.randn(3, 3, 16, 16)
+    for arch in archs(space, 3, seed=2):
+        child = space.build_child(arch, task)
+        load_shared(child, supernet)
+        supernet.train(), child.train()
+        torch.testing.assert_close(child(x), supernet(x, arch), rtol=1e-5, atol=1e-5)
+        supernet.eval(), child.eval()  # running statistics were updated identically
+        with torch.no_grad():
+            torch.testing.assert_close(child(x), supernet(x, arch), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_channels_last_matches_contiguous(name: str) -> None:
+    space, task = small_space(name), TaskSpec(3, 16, 10)
+    arch = archs(space, 1, seed=3)[0]
+    torch.manual_seed(0)
+    child = space.build_child(arch, task).double().train()
+    x = torch.randn(2, 3, 16, 16, dtype=torch.float64)
+    ref = child(x)
+    ref.sum().backward()
+    ref_grads = {n: g.clone() for n, g in grads(child).items()}
+    child.zero_grad(set_to_none=True)
+    child = child.to(memory_format=torch.channels_last)
+    out = child(x.to(memory_format=torch.channels_last))
+    out.sum().backward()
+    torch.testing.assert_close(out, ref)
+    for n, g in grads(child).items():
+        torch.testing.assert_close(g, ref_grads[n])
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_json_round_trip(name: str) -> None:
+    space = small_space(name)
+    for arch in archs(space, 5, seed=4):
+        data = json.loads(json.dumps(space.arch_to_json(arch)))
+        assert data["space"] == name
+        assert space.arch_from_json(data) == arch
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_decisions_round_trip_and_validation(name: str) -> None:
+    space = small_space(name)
+    decisions = space.decisions()
+    assert len({d.key for d in decisions}) == len(decisions)
+    for arch in archs(space, 5, seed=5):
+        values = space.to_decisions(arch)
+        assert space.from_decisions(values) == arch
+    with pytest.raises(ValueError):
+        space.from_decisions(values[:-1])
+    bad = list(values)
+    first = decisions[0]
+    bad[0] = len(first.choices) if first.kind != "skip" else (2,) * len(first.choices)
+    with pytest.raises(ValueError):
+        space.from_decisions(bad)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_graph_references_only_its_own_nodes(name: str) -> None:
+    space = small_space(name)
+    for arch in archs(space, 3, seed=6):
+        cells = space.graph(arch)["cells"]
+        assert cells
+        for cell in cells:
+            ids = [n["id"] for n in cell["nodes"]]
+            assert len(set(ids)) == len(ids)
+            assert {n["kind"] for n in cell["nodes"]} <= {"input", "op", "output"}
+            assert any(n["kind"] == "input" for n in cell["nodes"])
+            assert any(n["kind"] == "output" for n in cell["nodes"])
+            for edge in cell["edges"]:
+                assert edge["source"] in ids and edge["target"] in ids
+                assert isinstance(edge["label"], str)
+        json.dumps(cells)
+
+
+@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize(
+    "payload",
+    [[], "text", {}, {"space": "some-other-space"}, {"space": None}],
+    ids=["list", "string", "empty", "other-space", "null-space"],
+)
+def test_bad_json_raises_value_error(name: str, payload: Any) -> None:
+    with pytest.raises(ValueError):
+        small_space(name).arch_from_json(payload)
+
+
+@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize(
+    "options",
+    [{"no_such_option": 1}, {"ops": ["no_such_op"]}, {"ops": []}, {"channels": 0}],
+    ids=["unknown", "bad-op", "no-ops", "zero-channels"],
+)
+def test_bad_options_raise_value_error(name: str, options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        create_space(name, **options)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_describe_and_option_specs_are_json(name: str) -> None:
+    space = small_space(name)
+    described = json.loads(json.dumps(space.describe()))
+    assert described["name"] == name
+    assert int(described["size"]) == space.size() > 1
+    assert len(described["decisions"]) == len(space.decisions())
+    specs = [s.to_dict() for s in space_class(name).option_specs()]
+    json.dumps(specs)
+    assert {s["name"] for s in specs} == {f.name for f in dataclasses.fields(space_class(name).Options)}
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_unknown_child_override_raises_type_error(name: str) -> None:
+    space = small_space(name)
+    with pytest.raises(TypeError):
+        space.build_child(archs(space, 1)[0], TaskSpec(), no_such_override=3)
+
+
+class _Fixed(nn.Module):
+    """A supernet pinned to one architecture, so it can be exported like a child."""
+
+    def __init__(self, supernet: nn.Module, arch: Any) -> None:
+        super().__init__()
+        self.supernet, self.arch = supernet, arch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.supernet(x, self.arch)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SPACES)
+def test_child_and_supernet_export(name: str) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    space, task = small_space(name), TaskSpec(3, 16, 10)
+    arch = archs(space, 1, seed=7)[0]
+    x = torch.randn(2, 3, 16, 16)
+    for model in (space.build_child(arch, task).eval(), _Fixed(space.build_supernet(task), arch).eval()):
+        with torch.no_grad():
+            expected = model(x)
+            program = torch.export.export(model, (x,))
+            torch.testing.assert_close(program.module()(x), expected)
+        onnx_program = torch.onnx.export(model, (x,), dynamo=True)
+        session = ort.InferenceSession(onnx_program.model_proto.SerializeToString())
+        (out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+        torch.testing.assert_close(torch.from_numpy(out), expected, rtol=1e-4, atol=1e-5)
