@@ -8,7 +8,8 @@ the parametrised tests all enumerate the same registry.
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 

@@ -9,8 +9,9 @@ values and remembers what it needs (log-probabilities, entropies) for the next `
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from searchcore.spaces.base import Decision, DecisionValue
 

@@ -13,8 +13,9 @@ Evaluators never import Django/Celery; device and seed are injected through ``Ev
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence, Union
+from typing import Any, ClassVar, Union
 
 import torch
 from torch import nn
@@ -165,7 +166,7 @@ class SearchSpace(abc.ABC):
         decisions = self.decisions()
         if len(values) != len(decisions):
             raise ValueError(f"{self.name}: expected {len(decisions)} decisions, got {len(values)}")
-        for d, v in zip(decisions, values):
+        for d, v in zip(decisions, values, strict=False):
             d.validate(v)
 
     def describe(self) -> dict[str, Any]:
