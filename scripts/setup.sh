@@ -8,6 +8,8 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v dot >/dev/null || need_apt+=(graphviz)
 command -v chromium >/dev/null || need_apt+=(chromium)
+# PostgreSQL's server binaries live outside PATH on Debian; the PostgreSQL tests start a throwaway one.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "setup: installing ${need_apt[*]} with apt-get"

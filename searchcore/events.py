@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -78,9 +79,21 @@ class Emitter:
         if type_ not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type_!r}")
         self.last_seq += 1
-        event = Event(seq=self.last_seq, type=type_, time=time.time(), payload=payload)
+        event = Event(seq=self.last_seq, type=type_, time=time.time(), payload=json_safe(payload))
         self.sink.emit(event)
         return event
+
+
+def json_safe(value: Any) -> Any:
+    """Replace NaN/Infinity (a diverging loss) with ``None``: strict JSON, PostgreSQL's ``jsonb`` and
+    browsers all reject them, and an event must never be lost or crash its sink because of one."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 class ListSink:
