@@ -31,7 +31,7 @@ from searchcore.schedules import cosine_lr, cutout, scheduled_drop_path, set_dro
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY_SECONDS = 10.0
+PROGRESS_EVERY_SECONDS = 2.0
 
 
 @dataclass
@@ -200,6 +200,8 @@ class FinalLoop:
         self._last_progress = now
         elapsed = now - self.start
         fraction = min(1.0, epochs_done / self.epochs_planned)
+        if self.s.deadline is not None and self.total_steps is None:  # epochs not planned yet: use time
+            fraction = min(1.0, elapsed / max(self.s.deadline - self.start, 1e-6))
         eta = elapsed * (1 - fraction) / fraction if fraction > 0 else None
         if self.s.deadline is not None:
             eta = min(eta, max(0.0, self.s.deadline - now)) if eta is not None else self.s.deadline - now

@@ -39,7 +39,7 @@ from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY_S = 2.0
+PROGRESS_EVERY_S = 1.0  # a progress event at most this often while polled (and after every epoch)
 CHECKPOINT_NAME = "checkpoint.pt"
 EVENTS_NAME = "events.jsonl"
 RESULT_NAME = "result.json"
@@ -118,7 +118,10 @@ class SearchLoop:
                                  budget_fraction=self._fraction)
         if checkpoint is not None:
             self.resume(checkpoint)
-            self._status("running", f"resumed after epoch {self.state.epoch}")
+            # ``resumed_after``: events after that seq were dropped and are emitted again, so a
+            # viewer that saw the old ones knows to replay (see the web app's live page)
+            self._status("running", f"resumed after epoch {self.state.epoch}",
+                         resumed_after=int(checkpoint["last_seq"]))
         else:
             self.budget.restart_clock(0.0)
             self._status("running", f"search started on {device.type}")
@@ -179,9 +182,13 @@ class SearchLoop:
             stats = parts.controller.update([reward])
             self.state.step += 1
             self._record(arch, reward)
-            self.emitter.emit("controller_step", step=self.state.step, **stats.to_dict())
+            # the count rides along so a viewer's counter keeps pace with the reward chart
+            self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
+                              **stats.to_dict())
             rewards.append(reward)
             self._set_epoch_frac(self._controller_share(i + 1, steps))
+            if self.state.step == 1:
+                self._progress(force=True)  # the progress card comes alive with the charts' first point
         return rewards
 
     def derive(self) -> None:
@@ -284,7 +291,8 @@ class SearchLoop:
         return self.budget.exhausted(self.state.epoch + self._epoch_frac, self._archs_used())
 
     def _archs_used(self) -> int:
-        # benchmark: distinct architectures; weight sharing: controller samples (config docs)
+        """Architectures evaluated, as the ``max_archs`` budget counts them (and as every event and
+        the result report them): distinct ones for ``benchmark``, controller samples otherwise."""
         return self.state.step if self.parts.evaluator.trains_weights else len(self.state.distinct)
 
     def _fraction(self) -> float:
@@ -315,7 +323,7 @@ class SearchLoop:
         eta = self.budget.eta(fraction)
         self.emitter.emit("progress", phase=self.phase, fraction=round(fraction, 4),
                           eta_seconds=None if eta is None else round(eta, 1), epoch=self.state.epoch,
-                          archs_evaluated=len(self.state.distinct),
+                          archs_evaluated=self._archs_used(),
                           elapsed_seconds=round(self.budget.elapsed(), 2))
 
     def _record(self, arch: Any, reward: float) -> None:
@@ -327,15 +335,16 @@ class SearchLoop:
         if self.state.record(arch_json, reward):
             self.emitter.emit("best", **payload)
 
-    def _status(self, status: str, message: str) -> None:
+    def _status(self, status: str, message: str, **extra: Any) -> None:
         self.phase = status if status != "running" else "searching"
-        self.emitter.emit("status", status=status, message=message)
+        self.emitter.emit("status", status=status, message=message, **extra)
 
     # -- endings ----------------------------------------------------------------------------------
     def _result(self, status: str, message: str) -> SearchResult:
         return SearchResult(space=self.config.space, best_arch=self.state.best_arch,
                             best_reward=self.state.best_reward, status=status, epochs=self.state.epoch,
-                            archs_evaluated=len(self.state.distinct), elapsed_seconds=self.budget.elapsed(),
+                            archs_evaluated=self._archs_used() if self.parts is not None else 0,
+                            elapsed_seconds=self.budget.elapsed(),
                             last_seq=self.emitter.last_seq, message=message, config=self.config.to_dict())
 
     def _finish(self, status: str, message: str) -> SearchResult:

@@ -108,7 +108,7 @@ class SearchRunner:
 
     def _final_and_package(self, result: Any) -> tuple[str, str]:
         self.sink.truncate_after(result.last_seq)  # a resumed run redoes final training from scratch
-        self.sink.set_stage(SEARCH_SHARE, 1.0)
+        self.sink.set_stage(SEARCH_SHARE, 1.0, elapsed_before=result.elapsed_seconds)
         final = train_final(self._final_config(result), self.directory / "final", sink=self.sink,
                             should_stop=self.stop, first_seq=result.last_seq)
         if final.status == "cancelled" or self.stop.lost:

@@ -76,3 +76,89 @@ test("status badge follows the worker, then the final status", async () => {
   ingest(s, { seq: 3, type: "finished", time: 3, payload: { status: "succeeded" } });
   assert.equal(searchStatus(s, "running"), "succeeded");
 });
+
+const progress = (seq, payload) => ({ seq, type: "progress", time: 100 + seq, payload });
+
+test("progress view: the whole run's bar, ETA and elapsed, from the worker's overall fields", async () => {
+  const { progressView } = await import("../static/js/live_store.js");
+  const s = createStore();
+  assert.deepEqual(progressView(s).pct, 0);
+  ingest(s, progress(1, { phase: "searching", fraction: 0.5, eta_seconds: 20, epoch: 3, archs_evaluated: 90,
+    elapsed_seconds: 20, overall_fraction: 0.425, overall_eta_seconds: 35, total_elapsed_seconds: 20 }));
+  let v = progressView(s);
+  assert.deepEqual([v.pct, v.eta, v.phase, v.epoch, v.archs, v.elapsed, v.epochLabel],
+    [43, "ETA 35 s", "Searching", 3, 90, "20 s", "search epoch"]);
+  ingest(s, { seq: 2, type: "status", time: 102, payload: { status: "deriving", message: "scoring" } });
+  assert.equal(progressView(s).phase, "Choosing the best architecture");
+  // final training reports its own epochs and no architectures: the search's count stays
+  ingest(s, progress(3, { phase: "final", fraction: 0.2, eta_seconds: 8, epoch: 4, archs_evaluated: 0,
+    elapsed_seconds: 2, overall_fraction: 0.88, overall_eta_seconds: 8, total_elapsed_seconds: 62 }));
+  v = progressView(s);
+  assert.deepEqual([v.pct, v.phase, v.epoch, v.archs, v.elapsed, v.epochLabel],
+    [88, "Final training", 4, 90, "1 min 02 s", "final-training epoch"]);
+});
+
+test("progress view falls back to a stage's own fraction for events without overall fields", async () => {
+  const { progressView } = await import("../static/js/live_store.js");
+  const s = createStore();
+  ingest(s, progress(1, { phase: "searching", fraction: 0.25, eta_seconds: 30, epoch: 1, archs_evaluated: 7,
+    elapsed_seconds: 10 }));
+  const v = progressView(s);
+  assert.deepEqual([v.pct, v.eta, v.archs, v.elapsed], [25, "ETA 30 s", 7, "10 s"]);
+});
+
+test("durations", async () => {
+  const { formatDuration } = await import("../static/js/live_store.js");
+  assert.equal(formatDuration(undefined), "—");
+  assert.equal(formatDuration(4.6), "5 s");
+  assert.equal(formatDuration(185), "3 min 05 s");
+  assert.equal(formatDuration(7260), "2 h 01 min");
+});
+
+test("a known seq with another time means a resumed search; reset empties the store in place", async () => {
+  const { isRewound, resetStore } = await import("../static/js/live_store.js");
+  const s = createStore();
+  for (let i = 1; i <= 5; i++) ingest(s, step(i, i));
+  assert.equal(isRewound(s, step(3, 3)), false); // a replayed duplicate: same time
+  assert.equal(isRewound(s, step(6, 6)), false); // new
+  const again = { ...step(4, 4), time: 999.5 }; // emitted again after the checkpoint at seq 3
+  assert.equal(isRewound(s, again), true);
+  takeDirty(s);
+  const same = s;
+  resetStore(s);
+  assert.equal(s, same);
+  assert.deepEqual([s.steps.length, s.seen.size, s.cursor, s.progress], [0, 0, 0, null]);
+  assert.ok(takeDirty(s).has("controller"));
+  assert.equal(ingest(s, again), true);
+  assert.equal(s.steps[0].seq, 4);
+});
+
+test("the socket query names the time of the last contiguous event", async () => {
+  const { socketQuery } = await import("../static/js/live_store.js");
+  const s = createStore();
+  assert.equal(socketQuery(s), "?after=0");
+  ingest(s, { ...step(1, 1), time: 1718000000.123456 });
+  ingest(s, { ...step(2, 2), time: 1718000001.5 });
+  ingest(s, { ...step(4, 4), time: 1718000009 });
+  assert.equal(socketQuery(s), "?after=2&t=1718000001.5");
+});
+
+test("the log reads status changes and the end in words", () => {
+  const s = createStore();
+  ingest(s, { seq: 1, type: "status", time: 1, payload: { status: "search_ended", message: "budget reached" } });
+  ingest(s, { seq: 2, type: "finished", time: 2, payload: { status: "failed", message: "out of memory" } });
+  assert.deepEqual(s.logs.map((l) => [l.level, l.message]),
+    [["info", "search ended: budget reached"], ["error", "failed: out of memory"]]);
+});
+
+test("the architecture count follows the newest of progress and controller steps", async () => {
+  const { progressView } = await import("../static/js/live_store.js");
+  const s = createStore();
+  ingest(s, progress(1, { phase: "searching", fraction: 0.01, archs_evaluated: 1, elapsed_seconds: 0.3 }));
+  ingest(s, { seq: 2, type: "controller_step", time: 2, payload: { step: 2, reward: 0.1, archs_evaluated: 2 } });
+  ingest(s, { seq: 3, type: "controller_step", time: 3, payload: { step: 3, reward: 0.1, archs_evaluated: 3 } });
+  assert.equal(progressView(s).archs, 3);
+  ingest(s, progress(4, { phase: "searching", fraction: 0.1, archs_evaluated: 3, elapsed_seconds: 1 }));
+  ingest(s, progress(5, { phase: "final", fraction: 0.1, archs_evaluated: 0, elapsed_seconds: 1 }));
+  assert.equal(progressView(s).archs, 3);
+});

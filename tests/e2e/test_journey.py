@@ -98,12 +98,40 @@ def design(page, base: str, artifacts: Path, dataset_id: str) -> None:
 
 CHART_POINTS = ("() => { const el = document.getElementById('chart-reward');"
                 " return el.data ? el.data[0].x.length : 0; }")
+# Samples the progress card every 250 ms, from the reload to the end of the run.
+WATCH_CARD = ("() => { window.cardLog = []; const text = (id) => document.getElementById(id).textContent;"
+              " window.setInterval(() => window.cardLog.push([text('progress-pct'), text('stat-archs'),"
+              " text('stat-elapsed'), !!window.nasLive.finished]), 250); }")
+
+
+def _seconds(text: str) -> float:
+    """"42 s", "3 min 05 s", "1 h 02 min" -> seconds."""
+    units = {"h": 3600, "min": 60, "s": 1}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+) (h|min|s)\b", text))
+
+
+def check_progress_card(page) -> None:
+    """The card moves through the whole run: the bar never goes back (search, then final training
+    on one bar), the architecture count stays once known, elapsed time only grows."""
+    page.wait_for_function("() => window.cardLog.some((row) => row[3])")
+    log = [row for row in page.evaluate("() => window.cardLog") if row[2] != "—"]
+    pcts = [int(row[0].split()[0]) for row in log]
+    assert pcts == sorted(pcts), f"the bar went back: {pcts}"
+    assert len(set(pcts)) >= 8 and pcts[-1] == 100, pcts
+    archs = [int(row[1]) for row in log]
+    assert archs == sorted(archs) and archs[0] > 0, archs
+    elapsed = [_seconds(row[2]) for row in log]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > 21, elapsed  # 21 s of search, then final training
 
 
 def watch_live_and_reload(page, artifacts: Path) -> None:
     page.wait_for_function(f"({CHART_POINTS})() > 0", timeout=90 * SECOND)
     page.wait_for_selector("#sampled-cells svg", timeout=30 * SECOND)
     page.wait_for_selector("#best-cells svg", timeout=30 * SECOND)
+    # the progress card is live as soon as the charts are (it once sat at 0 % / 0 / 0 s)
+    page.wait_for_function("() => parseInt(document.getElementById('stat-archs').textContent) > 0"
+                           " && document.getElementById('stat-elapsed').textContent !== '—'",
+                           timeout=5 * SECOND)
     shot(page, artifacts, "06_live")
     before = page.evaluate(CHART_POINTS)
     assert page.evaluate("() => window.nasLive.finished") is None, "the search ended before the reload"
@@ -124,6 +152,7 @@ def wait_for_success(page, artifacts: Path) -> None:
     assert status.lower() == "succeeded", page.inner_text("#log")[-2000:]
     steps = page.evaluate("() => window.nasLive.steps.map(s => s.seq)")
     assert len(steps) == len(set(steps))
+    check_progress_card(page)
 
 
 def check_results(page, base: str, artifacts: Path, tmp_path: Path) -> None:
@@ -178,6 +207,8 @@ def test_journey(live_stack, page, artifacts, tmp_path):
     page.goto(f"{base}/searches/")
     shot(page, artifacts, "10_searches_running")
     page.go_back()
+    page.wait_for_function("() => window.nasLive && window.nasLive.progress")
+    page.evaluate(WATCH_CARD)
     wait_for_success(page, artifacts)
     check_results(page, base, artifacts, tmp_path)
     page.goto(f"{base}/searches/")

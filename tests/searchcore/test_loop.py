@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,58 @@ def test_setup_error_is_recorded_as_failed_and_raised(tmp_path: Path) -> None:
 def test_benchmark_refuses_a_non_nb201_space(tmp_path: Path) -> None:
     with pytest.raises(SearchSetupError, match="nb201"):
         run_search(_config(space="enas-micro"), tmp_path)
+
+
+def test_progress_is_steady_consistent_and_counts_what_the_budget_counts(tmp_path: Path) -> None:
+    """The live page's progress card is drawn from these events alone: they must come at least
+    every ``PROGRESS_EVERY_S`` (plus one step) inside an epoch, never go back, and report
+    architectures as ``max_archs`` counts them. Steps are slowed to ~50 ms so one epoch of 25
+    steps (1.25 s) outlasts the throttle, as a real epoch does."""
+    from searchcore.loop import PROGRESS_EVERY_S
+
+    def slow_poll() -> bool:
+        time.sleep(0.05)
+        return False
+
+    sink = ListSink()
+    run_search(_config(controller="reinforce", max_archs=None, budget_seconds=3.5), tmp_path, sink=sink,
+               should_stop=slow_poll)
+    events = sink.events
+    progress = [e for e in events if e.type == "progress"]
+    first_step = next(e.time for e in events if e.type == "controller_step")
+    last_step = max(e.time for e in events if e.type == "controller_step")
+    times = [first_step] + [e.time for e in progress if first_step < e.time <= last_step] + [last_step]
+    assert max(b - a for a, b in zip(times, times[1:], strict=False)) <= PROGRESS_EVERY_S + 0.3
+    fractions = [e.payload["fraction"] for e in progress]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(0.0 < f < 1.0 for f in fractions[1:-2]), "the bar must move inside the search"
+    elapsed = [e.payload["elapsed_seconds"] for e in progress]
+    assert elapsed == sorted(elapsed) and elapsed[-1] >= 3.5
+    seen: set[str] = set()
+    for event in events:  # each progress and step reports the distinct architectures sampled so far
+        if event.type == "arch_sampled":
+            seen.add(event.payload["architecture"]["arch_str"])
+        elif event.type in ("progress", "controller_step"):
+            assert event.payload["archs_evaluated"] == len(seen)
+    assert progress[-1].payload["epoch"] >= 2
+    types = [e.type for e in events]
+    after_first_step = types[types.index("controller_step") + 1:]
+    assert after_first_step.index("progress") < after_first_step.index("controller_step")
+
+
+def test_weight_sharing_counts_controller_samples_everywhere(tmp_path: Path) -> None:
+    """``max_archs`` counts controller samples for ``shared``; progress and the result say the same."""
+    config = SearchConfig(space="nb201", data=str(FIXTURES / "cifar10_tiny_png.zip"), evaluator="shared",
+                          controller="random", max_archs=12, controller_steps_per_epoch=5, image_size=16,
+                          derive_samples=2, batch_size=16, device="cpu",
+                          space_options={"channels": 4, "cells_per_stage": 1})
+    sink = ListSink()
+    result = run_search(config, tmp_path, sink=sink)
+    steps = 0
+    for event in sink.events:
+        if event.type == "controller_step":
+            steps += 1
+            assert event.payload["archs_evaluated"] == steps
+        elif event.type == "progress":
+            assert event.payload["archs_evaluated"] == steps
+    assert steps == 12 == result.archs_evaluated

@@ -126,7 +126,7 @@ def test_resume_with_other_settings_is_refused_without_touching_the_run(tmp_path
     table = ROOT / "tests" / "fixtures" / "nb201_cifar10.csv"
     config = SearchConfig(space="nb201", data=str(table), evaluator="benchmark", controller="random",
                           max_epochs=2, controller_steps_per_epoch=5)
-    run_search(config, tmp_path, should_stop=lambda: len(read_events(tmp_path / "events.jsonl")) > 12)
+    run_search(config, tmp_path, should_stop=lambda: (tmp_path / "checkpoint.pt").exists())  # after epoch 1
     before = (tmp_path / "events.jsonl").read_bytes()
     other = SearchConfig(**{**config.to_dict(), "seed": 1})
     with pytest.raises(CheckpointError, match="seed: 0 in the checkpoint, 1 now"):

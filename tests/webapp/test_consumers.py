@@ -120,3 +120,44 @@ def test_session_cookie_viewer_with_allowed_origin_gets_the_full_replay(search, 
         return seqs
 
     assert _run(scenario) == [1, 2, 3]
+
+
+def test_a_rewind_lets_the_events_emitted_again_through(search, user) -> None:
+    """A resumed search drops events 3.. and emits new ones with those numbers: an open socket
+    that already sent the old 3 must send the new 3 (with its new time), and 4 after it."""
+    layer, token = get_channel_layer(), _token(user)
+    again = {**_event(3, "status"), "time": 5000.0}
+
+    async def scenario() -> list[tuple[int, float]]:
+        comm = _communicator(search.pk, [token], after=0)
+        assert (await comm.connect())[0]
+        got = [(await comm.receive_json_from(timeout=2))["seq"] for _ in range(3)]
+        assert got == [1, 2, 3]
+        await layer.group_send(search_group(search.pk), {"type": "search.rewind", "seq": 2})
+        await layer.group_send(search_group(search.pk), event_to_message(again))
+        await layer.group_send(search_group(search.pk), event_to_message(_event(4)))
+        out = [await comm.receive_json_from(timeout=2) for _ in range(2)]
+        assert await comm.receive_nothing(timeout=0.2)
+        await comm.disconnect()
+        return [(m["seq"], m["time"]) for m in out]
+
+    assert _run(scenario) == [(3, 5000.0), (4, 1004.0)]
+
+
+@pytest.mark.parametrize(("seen_time", "expected"), [(1002.0, [3]), (1500.0, [1, 2, 3]), (None, [3])])
+def test_a_reconnect_whose_last_event_was_replaced_gets_everything(search, user, seen_time, expected) -> None:
+    """``?after=2&t=<time of the viewer's event 2>``: the same stored event -> replay after 2;
+    another one (the search was resumed before 2 and emitted a new 2) -> the whole replay."""
+    token = _token(user)
+    query = f"?after=2&t={seen_time}" if seen_time is not None else "?after=2"
+
+    async def scenario() -> list[int]:
+        comm = WebsocketCommunicator(application, f"/ws/searches/{search.pk}/{query}", headers=[token])
+        assert (await comm.connect())[0]
+        seqs = []
+        while not await comm.receive_nothing(timeout=0.2):
+            seqs.append((await comm.receive_json_from(timeout=2))["seq"])
+        await comm.disconnect()
+        return seqs
+
+    assert _run(scenario) == expected

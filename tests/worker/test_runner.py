@@ -59,6 +59,10 @@ def test_a_benchmark_search_succeeds_with_a_gapless_event_stream(user, enqueued)
     assert search.status == Search.SUCCEEDED and search.progress == 1.0 and search.last_seq == events[-1].seq
     assert search.best["reward"] > 80 and search.best["architecture"]["space"] == "nb201"
     assert events[-1].payload["best"]["reward"] == search.best["reward"]
+    progress = [e.payload for e in events if e.type == "progress"]
+    overall = [p["overall_fraction"] for p in progress]
+    assert overall == sorted(overall) and overall[-1] == 1.0  # no final training: the search is the bar
+    assert [p["archs_evaluated"] for p in progress][-1] == 20
     assert search.lease_owner == "" and search.finished_at is not None
 
 
@@ -106,3 +110,5 @@ def test_a_lost_lease_stops_quietly_and_a_new_claim_resumes_without_duplicates(
     assert [e.type for e in events].count("finished") == 1 and first_run > 0
     resumed = [e for e in events if e.type == "status" and "resumed" in e.payload.get("message", "")]
     assert len(resumed) == 1
+    # the marker names the checkpoint: the events after it were dropped and are new (see the live page)
+    assert resumed[0].payload["resumed_after"] == resumed[0].seq - 1 < first_run

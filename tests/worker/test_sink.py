@@ -86,3 +86,57 @@ def test_truncate_after_drops_later_events(search) -> None:
     assert list(SearchEvent.objects.filter(search=search).values_list("seq", flat=True)) == [1, 2]
     search.refresh_from_db()
     assert search.last_seq == 2 and sink.last_seq == 2
+
+
+def test_progress_events_carry_the_whole_runs_view_across_stages(search) -> None:
+    """Search then final training on one bar: it never goes back, the ETA includes the final
+    budget during the search, and elapsed time keeps counting through the final stage."""
+    sink = DbChannelSink(search.pk)
+    emitter = Emitter(sink)
+
+    def progress(phase: str, fraction: float, eta: float | None, elapsed: float) -> dict:
+        emitter.emit("progress", phase=phase, fraction=fraction, eta_seconds=eta, epoch=1,
+                     archs_evaluated=5, elapsed_seconds=elapsed)
+        return SearchEvent.objects.get(search=search, seq=emitter.last_seq).payload
+
+    with mock.patch("webapp.searches.realtime.publish") as pushed:
+        sink.set_stage(0.0, 0.8, eta_extra=30.0)
+        first = progress("searching", 0.5, 20.0, 20.0)
+        sink.set_stage(0.8, 1.0, elapsed_before=41.0)
+        early = progress("final", 0.0, None, 0.5)
+        late = progress("final", 0.5, 10.0, 10.0)
+    assert (first["overall_fraction"], first["overall_eta_seconds"], first["total_elapsed_seconds"]) == (
+        0.4, 50.0, 20.0)
+    assert first["fraction"] == 0.5  # the stage's own view stays
+    assert (early["overall_fraction"], early["overall_eta_seconds"], early["total_elapsed_seconds"]) == (
+        0.8, None, 41.5)
+    assert (late["overall_fraction"], late["total_elapsed_seconds"]) == (0.9, 51.0)
+    assert pushed.call_args.args[1]["payload"] == late  # viewers get what was stored
+    search.refresh_from_db()
+    assert (search.progress, search.eta_seconds) == (0.9, 10.0)
+
+
+def test_the_overall_fraction_never_goes_back(search) -> None:
+    sink = DbChannelSink(search.pk)
+    emitter = Emitter(sink)
+    with mock.patch("webapp.searches.realtime.publish"):
+        for fraction in (0.3, 0.6, 0.2):  # e.g. a stage whose estimate was revised downwards
+            emitter.emit("progress", phase="final", fraction=fraction, eta_seconds=5.0, epoch=1,
+                         archs_evaluated=0, elapsed_seconds=1.0)
+    rows = SearchEvent.objects.filter(search=search).order_by("seq")
+    stored = [e.payload["overall_fraction"] for e in rows]
+    assert stored == [0.3, 0.6, 0.6]
+
+
+def test_truncation_tells_open_websockets_to_rewind(search) -> None:
+    sink = DbChannelSink(search.pk)
+    with mock.patch("webapp.searches.realtime.publish"):
+        for _ in range(4):
+            Emitter(sink, last_seq=sink.last_seq).emit("log", level="info", message="x")
+    layer = mock.Mock()
+    layer.group_send = mock.AsyncMock()
+    with mock.patch("webapp.searches.realtime.get_channel_layer", return_value=layer):
+        sink.truncate_after(2)
+        sink.truncate_after(2)  # nothing left to drop: nobody to tell
+    assert layer.group_send.await_count == 1
+    assert layer.group_send.await_args.args == (f"search-{search.pk}", {"type": "search.rewind", "seq": 2})

@@ -78,20 +78,33 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
         "dataset": str(search.dataset_id or ""),
     }
     initial.update(_budget_initial(config.get("budget") or {}))
-    final = config.get("final_budget") or {}
-    if final.get("seconds"):
-        value, unit = _minutes_or_hours(final["seconds"])
-        initial.update(final_value=value, final_unit=unit)
+    initial.update(_final_initial(config.get("final_budget") or {}))
     return initial, dict(config.get("space_options") or {})
 
 
 def _budget_initial(budget: dict[str, Any]) -> dict[str, Any]:
-    """Stored budget ``{"seconds", "max_archs", "max_epochs"}`` -> the designer's budget fields."""
+    """Stored budget ``{"seconds", "max_archs", "max_epochs"}`` -> the designer's budget fields.
+
+    The designer holds one limit; a budget stored with several (from the API) shows the one a user
+    is most likely to have meant as the limit: a count before a duration.
+    """
     if budget.get("max_archs"):
         return {"budget_kind": "archs", "budget_value": budget["max_archs"]}
+    if budget.get("max_epochs"):
+        return {"budget_kind": "epochs", "budget_value": budget["max_epochs"]}
     if budget.get("seconds"):
         value, unit = _minutes_or_hours(budget["seconds"])
         return {"budget_kind": "time", "budget_value": value, "budget_unit": unit}
+    return {}
+
+
+def _final_initial(final: dict[str, Any]) -> dict[str, Any]:
+    """Stored final budget ``{"seconds", "epochs"}`` -> the designer's final-training fields."""
+    if final.get("epochs"):
+        return {"final_value": final["epochs"], "final_unit": "epochs"}
+    if final.get("seconds"):
+        value, unit = _minutes_or_hours(final["seconds"])
+        return {"final_value": value, "final_unit": unit}
     return {}
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from django import forms
 
 BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
-BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"))
+BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"), ("epochs", "Epochs"))
+FINAL_UNITS = (*BUDGET_UNITS, ("epochs", "epochs"))
 
 
 class SignupForm(forms.Form):
@@ -46,7 +47,7 @@ class DesignForm(forms.Form):
     budget_value = forms.FloatField(min_value=0.1, initial=20)
     budget_unit = forms.ChoiceField(choices=BUDGET_UNITS, initial="m")
     final_value = forms.FloatField(min_value=0.1, initial=2)
-    final_unit = forms.ChoiceField(choices=BUDGET_UNITS, initial="m")
+    final_unit = forms.ChoiceField(choices=FINAL_UNITS, initial="m")
 
     def __init__(self, *args, datasets=(), spaces=(), controllers=(), evaluators=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -58,12 +59,22 @@ class DesignForm(forms.Form):
     def budget(self) -> str | dict:
         data = self.cleaned_data
         if data["budget_kind"] == "archs":
-            return {"max_archs": int(data["budget_value"])}
+            return {"max_archs": _whole(data["budget_value"])}
+        if data["budget_kind"] == "epochs":
+            return {"max_epochs": _whole(data["budget_value"])}
         return _budget_text(data["budget_value"], data["budget_unit"])
 
-    def final_budget(self) -> str:
-        return _budget_text(self.cleaned_data["final_value"], self.cleaned_data["final_unit"])
+    def final_budget(self) -> str | dict:
+        data = self.cleaned_data
+        if data["final_unit"] == "epochs":
+            return {"epochs": _whole(data["final_value"])}
+        return _budget_text(data["final_value"], data["final_unit"])
 
 
 def _budget_text(value: float, unit: str) -> str:
     return f"{value:g}{unit}"
+
+
+def _whole(value: float) -> int:
+    """A count typed into the number box (0.1 minimum for times): at least 1."""
+    return max(1, round(value))

@@ -70,7 +70,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+BUDGET_UNITS = {"max_archs": "architectures", "max_epochs": "epochs", "epochs": "epochs"}
+
+
 def _budget_part(key: str, value: Any) -> str:
     if key == "seconds":
         return duration(value)
-    return f"{value} {key.replace('max_', '').replace('_', ' ')}"
+    return f"{value} {BUDGET_UNITS.get(key, key.replace('_', ' '))}"

@@ -3,12 +3,19 @@
 ``connect`` checks ownership, joins the group *first*, then replays stored events with
 ``seq > after``; live messages queued meanwhile are dispatched after ``connect`` returns and
 are dropped when their ``seq`` was already sent, so a viewer gets every event exactly once.
+
+A resumed search drops its events after the checkpoint and emits new ones with the same numbers.
+Viewers connected at the time get a rewind message and let those through again; a viewer that
+reconnects says which event it saw last (``?after=N&t=<its time>``), and when the stored event
+``N`` is no longer that one it gets the whole replay. Either way the browser sees a known ``seq``
+with a new ``time`` and rebuilds its view from a fresh replay.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,7 +23,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webapp.searches import realtime
-from webapp.searches.events import events_after
+from webapp.searches.events import event_time, events_after
 from webapp.searches.models import Search
 
 logger = logging.getLogger(__name__)
@@ -45,7 +52,7 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         self.group = realtime.search_group(self.search_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        self.last_sent = _after(self.scope)
+        self.last_sent = await self._replay_start()
         await self._replay()
 
     async def disconnect(self, code: int) -> None:
@@ -57,6 +64,18 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
 
     async def search_event(self, message: dict[str, Any]) -> None:
         await self._send(message["seq"], message["text"])
+
+    async def search_rewind(self, message: dict[str, Any]) -> None:
+        """Events after ``seq`` were dropped (a resumed search): their successors must go out."""
+        self.last_sent = min(self.last_sent, int(message["seq"]))
+
+    async def _replay_start(self) -> int:
+        after, seen_time = _after(self.scope)
+        if after and seen_time is not None:
+            stored = await database_sync_to_async(event_time)(self.search_id, after)
+            if stored is None or abs(stored - seen_time) > 1e-6:
+                return 0  # the viewer's event ``after`` was replaced: send everything
+        return after
 
     async def _replay(self) -> None:
         while True:
@@ -77,9 +96,15 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
         return Search.objects.for_owner(user).filter(pk=self.search_id).exists()
 
 
-def _after(scope: dict[str, Any]) -> int:
+def _after(scope: dict[str, Any]) -> tuple[int, float | None]:
+    """``?after=N`` (default 0) and the optional ``t``: the time of the viewer's event ``N``."""
     query = parse_qs(scope.get("query_string", b"").decode("latin1"))
     try:
-        return max(0, int(query.get("after", ["0"])[0]))
+        after = max(0, int(query.get("after", ["0"])[0]))
     except ValueError:
-        return 0
+        after = 0
+    try:
+        seen_time = float(query["t"][0]) if "t" in query else None
+    except ValueError:
+        seen_time = None
+    return after, seen_time if seen_time is None or math.isfinite(seen_time) else None

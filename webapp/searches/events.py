@@ -34,11 +34,16 @@ def store_event(search_id: int, event: dict[str, Any]) -> bool:
 
 
 def truncate_after(search_id: int, seq: int) -> int:
-    """Delete events after ``seq`` (a resumed search re-emits them); returns how many went."""
+    """Delete events after ``seq`` (a resumed search re-emits them); returns how many went.
+
+    Open websockets are told (``realtime.publish_rewind``) so they forward the new events with
+    those numbers instead of dropping them as already sent.
+    """
     deleted, _ = SearchEvent.objects.filter(search_id=search_id, seq__gt=seq).delete()
     Search.objects.filter(pk=search_id).update(last_seq=seq)
     if deleted:
         logger.info("search %s: dropped %s events after seq %s to resume", search_id, deleted, seq)
+        realtime.publish_rewind(search_id, seq)
     return deleted
 
 
@@ -50,6 +55,11 @@ def append_event(search_id: int, type_: str, payload: dict[str, Any]) -> dict[st
         store_event(search_id, event)
     transaction.on_commit(lambda: realtime.publish(search_id, event))
     return event
+
+
+def event_time(search_id: int, seq: int) -> float | None:
+    """The stored ``time`` of event ``seq`` (``None`` when there is no such event)."""
+    return SearchEvent.objects.filter(search_id=search_id, seq=seq).values_list("time", flat=True).first()
 
 
 def events_after(search_id: int, after: int, limit: int | None = None) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 logger = logging.getLogger(__name__)
 
 MESSAGE_TYPE = "search.event"  # dispatched to ``SearchConsumer.search_event``
+REWIND_TYPE = "search.rewind"  # dispatched to ``SearchConsumer.search_rewind``
 
 
 def search_group(search_id: int) -> str:
@@ -45,5 +46,22 @@ def publish(search_id: int, event: dict[str, Any]) -> bool:
         async_to_sync(layer.group_send)(search_group(search_id), event_to_message(event))
     except Exception:  # noqa: BLE001 - Redis down must never lose the search
         logger.warning("could not push event %s of search %s", event.get("seq"), search_id, exc_info=True)
+        return False
+    return True
+
+
+def publish_rewind(search_id: int, seq: int) -> bool:
+    """Tell the search's viewers that the events after ``seq`` were dropped and will come again.
+
+    Not an event (nothing is stored): the consumers lower their "already sent" mark, and the
+    browsers notice the re-sent numbers by their new ``time``.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(search_group(search_id), {"type": REWIND_TYPE, "seq": int(seq)})
+    except Exception:  # noqa: BLE001 - as in publish
+        logger.warning("could not push the rewind of search %s to %s", search_id, seq, exc_info=True)
         return False
     return True

@@ -10,6 +10,12 @@ export class CellView {
     this.pending = null; this.busy = false; this.timer = null; this.shownSeq = 0; this.lastFetch = 0;
   }
 
+  /** Forget what was shown (the page replays a resumed search from the start). */
+  reset() {
+    this.pending = null;
+    this.shownSeq = 0;
+  }
+
   show(event) {
     if (event.seq <= this.shownSeq) return;
     this.pending = event;

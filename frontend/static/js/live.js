@@ -1,6 +1,9 @@
 // Live page: owns the websocket (replay with ?after=<seq>, de-duplication, back-off reconnect),
-// and redraws charts, progress, cells and the log at most a few times a second.
-import { backoffDelay, createStore, formatEta, ingest, searchStatus, takeDirty } from "./live_store.js";
+// and redraws charts, progress, cells and the log at most a few times a second. When a resumed
+// search re-sends events the page has under other times, it starts over from a full replay.
+import {
+  backoffDelay, createStore, ingest, isRewound, progressView, resetStore, searchStatus, socketQuery, takeDirty,
+} from "./live_store.js";
 import { rewardTraces } from "./charts/reward.js";
 import { entropyTraces } from "./charts/entropy.js";
 import { EPOCH_AXES, epochTraces } from "./charts/epochs.js";
@@ -34,19 +37,36 @@ let lastFrame = 0;
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  socket = new WebSocket(`${proto}//${location.host}${root.dataset.wsPath}?after=${store.cursor}`);
-  socket.onopen = () => { attempt = 0; setConnection("live"); };
-  socket.onmessage = (msg) => {
+  const ws = new WebSocket(`${proto}//${location.host}${root.dataset.wsPath}${socketQuery(store)}`);
+  socket = ws;
+  ws.onopen = () => { attempt = 0; setConnection("live"); };
+  ws.onmessage = (msg) => {
+    if (ws !== socket) return; // a socket given up by startOver
     let event;
     try { event = JSON.parse(msg.data); } catch { return; }
+    if (isRewound(store, event)) { startOver(); return; }
     if (ingest(store, event)) scheduleRender();
   };
-  socket.onclose = () => {
+  ws.onclose = () => {
+    if (ws !== socket) return;
     if (store.finished) { setConnection("closed"); return; }
     const delay = backoffDelay(attempt++, Math.random());
     setConnection(`reconnecting in ${(delay / 1000).toFixed(1)} s`);
     setTimeout(connect, delay);
   };
+}
+
+/** The search was resumed from a checkpoint: forget everything and replay from the first event. */
+function startOver() {
+  const old = socket;
+  socket = null;
+  old.close();
+  resetStore(store);
+  cells.sampled.reset();
+  cells.best.reset();
+  setConnection("resumed: reloading");
+  scheduleRender();
+  connect();
 }
 
 const capitalise = (s) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -69,7 +89,7 @@ function render() {
   for (const part of ["controller", "child", "final"]) {
     if (dirty.has(part)) drawCharts(part);
   }
-  if (dirty.has("progress")) drawProgress();
+  if (dirty.has("progress") || dirty.has("status") || dirty.has("controller")) drawProgress();
   if (dirty.has("status") && !store.finished) drawStatus();
   if (dirty.has("log")) drawLog();
   if (dirty.has("sampled") && store.sampled) cells.sampled.show(store.sampled);
@@ -77,9 +97,17 @@ function render() {
   if (dirty.has("finished")) drawFinished();
 }
 
+const series = { controller: () => store.steps, child: () => store.childEpochs, final: () => store.finalEpochs };
+const placeholders = new Map(Object.values(charts).flat().map(([id]) => [id, document.getElementById(id).innerHTML]));
+
 function drawCharts(part) {
+  const empty = series[part]().length === 0;
   for (const [id, build, layout] of charts[part]) {
     const el = document.getElementById(id);
+    if (empty) { // nothing (yet, or again after startOver): the "waiting" text, not empty axes
+      if (el.data) { window.Plotly.purge(el); el.innerHTML = placeholders.get(id); }
+      continue;
+    }
     if (!el.data) el.replaceChildren(); // drop the "waiting" placeholder before the first plot
     window.Plotly.react(el, build(), layout, CONFIG);
   }
@@ -95,17 +123,18 @@ function drawStatus() {
 }
 
 function drawProgress() {
-  const p = store.progress;
-  const pct = Math.round(100 * Math.min(1, Math.max(0, p.fraction || 0)));
-  document.getElementById("progress-bar").style.width = `${pct}%`;
-  document.getElementById("progress-pct").textContent = `${pct} %`;
-  document.getElementById("progress-phase").textContent = p.phase || "";
-  document.getElementById("progress-eta").textContent = formatEta(p.eta_seconds);
-  const stats = { epoch: p.epoch, archs: p.archs_evaluated, elapsed: Math.round(p.elapsed_seconds || 0) + " s" };
-  for (const [key, value] of Object.entries(stats)) {
-    const el = document.getElementById(`stat-${key}`);
-    if (el && value !== undefined) el.textContent = value;
+  if (!store.progress && !store.status) return;
+  const view = progressView(store);
+  if (store.progress) {
+    document.getElementById("progress-bar").style.width = `${view.pct}%`;
+    document.getElementById("progress-pct").textContent = `${view.pct} %`;
+    document.getElementById("progress-eta").textContent = store.finished ? "" : view.eta;
   }
+  if (view.phase && !store.finished) document.getElementById("progress-phase").textContent = view.phase;
+  document.getElementById("stat-epoch").textContent = view.epoch;
+  document.getElementById("stat-epoch-label").textContent = view.epochLabel;
+  document.getElementById("stat-archs").textContent = view.archs;
+  document.getElementById("stat-elapsed").textContent = view.elapsed;
 }
 
 function drawLog() {
@@ -137,6 +166,7 @@ function drawFinished() {
   banner.querySelector("a").hidden = f.status !== "succeeded";
   const cancel = document.getElementById("cancel-form");
   if (cancel) cancel.hidden = true;
+  document.getElementById("progress-phase").textContent = capitalise(f.status);
   if (f.status === "succeeded") {
     document.getElementById("progress-bar").style.width = "100%";
     document.getElementById("progress-pct").textContent = "100 %";

@@ -1,14 +1,18 @@
 // The live page's state, fed one stored event at a time (pure: no DOM, no network).
 // Events carry a per-search `seq`; the store drops duplicates (replay after a reconnect overlaps the
 // live stream) and keeps every series ordered by seq, so a reload or reconnect never adds a point twice.
+// A resumed search drops its events after the checkpoint and emits new ones under the same numbers:
+// a known seq arriving with another `time` (`isRewound`) means the page must start over from a
+// fresh replay (`resetStore`, then reconnect with `socketQuery`).
 
 export const LOG_LIMIT = 300;
 
 export function createStore() {
   return {
-    seen: new Set(), cursor: 0, maxSeq: 0,
+    seen: new Set(), times: new Map(), cursor: 0, maxSeq: 0,
     steps: [], childEpochs: [], finalEpochs: [], logs: [],
-    progress: null, status: null, sampled: null, best: null, evaluation: null, finished: null,
+    progress: null, searchProgress: null, status: null, sampled: null, best: null, evaluation: null,
+    finished: null,
     dirty: new Set(),
   };
 }
@@ -27,7 +31,11 @@ const HANDLERS = {
   controller_step: (s, e) => { insertBySeq(s.steps, { seq: e.seq, ...e.payload }); return "controller"; },
   child_train: (s, e) => { insertBySeq(s.childEpochs, { seq: e.seq, ...e.payload }); return "child"; },
   final_epoch: (s, e) => { insertBySeq(s.finalEpochs, { seq: e.seq, ...e.payload }); return "final"; },
-  progress: (s, e) => { s.progress = latest(s.progress, e); return ["progress", "status"]; },
+  progress: (s, e) => {
+    s.progress = latest(s.progress, e);
+    if (e.payload.phase !== "final") s.searchProgress = latest(s.searchProgress, e);
+    return ["progress", "status"];
+  },
   status: (s, e) => {
     s.status = latest(s.status, e);
     insertBySeq(s.logs, { seq: e.seq, time: e.time, level: "info", message: statusLine(e.payload) });
@@ -40,17 +48,24 @@ const HANDLERS = {
   arch_sampled: (s, e) => { s.sampled = latest(s.sampled, e); return "sampled"; },
   best: (s, e) => { s.best = latest(s.best, e); return "best"; },
   evaluation: (s, e) => { s.evaluation = latest(s.evaluation, e); return "evaluation"; },
-  finished: (s, e) => { s.finished = latest(s.finished, e); return "finished"; },
+  finished: (s, e) => {
+    s.finished = latest(s.finished, e);
+    const level = e.payload.status === "failed" ? "error" : "info";
+    insertBySeq(s.logs, { seq: e.seq, time: e.time, level, message: statusLine(e.payload) });
+    return ["finished", "log"];
+  },
 };
 
 function statusLine(payload) {
-  return payload.message ? `${payload.status}: ${payload.message}` : String(payload.status || "");
+  const status = String(payload.status || "").replaceAll("_", " ");
+  return payload.message ? `${status}: ${payload.message}` : status;
 }
 
 /** Apply one event; returns false (and changes nothing) for a duplicate or malformed event. */
 export function ingest(store, event) {
   if (!event || typeof event.seq !== "number" || store.seen.has(event.seq)) return false;
   store.seen.add(event.seq);
+  if (typeof event.time === "number") store.times.set(event.seq, event.time);
   store.maxSeq = Math.max(store.maxSeq, event.seq);
   while (store.seen.has(store.cursor + 1)) store.cursor += 1;
   const handler = HANDLERS[event.type];
@@ -59,6 +74,27 @@ export function ingest(store, event) {
   }
   if (store.logs.length > LOG_LIMIT) store.logs.splice(0, store.logs.length - LOG_LIMIT);
   return true;
+}
+
+/** True when `event` reuses a seq this store holds under another `time` (the search was resumed
+ * from a checkpoint and re-emitted it): the view is stale from there on. */
+export function isRewound(store, event) {
+  if (!event || typeof event.seq !== "number" || typeof event.time !== "number") return false;
+  const known = store.times.get(event.seq);
+  return typeof known === "number" && Math.abs(known - event.time) > 1e-6;
+}
+
+/** Empty the store in place (the object stays `window.nasLive`); every part needs a redraw. */
+export function resetStore(store) {
+  Object.assign(store, createStore());
+  for (const part of ["controller", "child", "final", "progress", "status", "log"]) store.dirty.add(part);
+}
+
+/** The websocket query: replay after the contiguous cursor, naming that event's time so the server
+ * can tell when it was replaced (then it replays everything). */
+export function socketQuery(store) {
+  const time = store.times.get(store.cursor);
+  return store.cursor > 0 && typeof time === "number" ? `?after=${store.cursor}&t=${time}` : `?after=${store.cursor}`;
 }
 
 /** Take and clear the set of parts that need redrawing. */
@@ -72,6 +108,51 @@ export function takeDirty(store) {
 export function backoffDelay(attempt, rand = 0) {
   const base = Math.min(15000, 500 * 2 ** Math.max(0, attempt));
   return Math.round(base * (1 + 0.2 * rand));
+}
+
+/** Elapsed time: "42 s", "3 min 05 s", "2 h 01 min"; "—" when unknown. */
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  const s = Math.max(0, Math.round(seconds));
+  const pad = (n) => String(n).padStart(2, "0");
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${pad(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${pad(Math.floor((s % 3600) / 60))} min`;
+}
+
+const PHASES = {
+  running: "Searching", searching: "Searching", deriving: "Choosing the best architecture",
+  search_ended: "Search finished", training: "Final training", final: "Final training",
+  exporting: "Building the download package", cancelling: "Cancelling", cancelled: "Cancelled",
+};
+
+/** The newer of two events' `archs_evaluated` (controller steps carry it too, so the counter keeps
+ * pace with the reward chart between progress events). */
+function latestCount(a, b) {
+  const known = [a, b].filter((e) => e && typeof e.archs_evaluated === "number");
+  known.sort((x, y) => y.seq - x.seq);
+  return known.length ? known[0].archs_evaluated : undefined;
+}
+
+/** What the progress card shows. The worker adds the whole run's view to each progress event
+ * (`overall_*`, `total_elapsed_seconds`: search and final training on one bar); events stored
+ * before that carry only their stage's `fraction`. Architectures are the search's count (final
+ * training reports none); the phase is the newest of the last status and the last progress. */
+export function progressView(store) {
+  const p = store.progress || {};
+  const fraction = p.overall_fraction ?? p.fraction ?? 0;
+  const statusNewer = store.status && (!store.progress || store.status.seq > store.progress.seq);
+  const phase = statusNewer ? store.status.status : p.phase;
+  const searchArchs = latestCount(store.searchProgress, store.steps[store.steps.length - 1]);
+  return {
+    pct: Math.round(100 * Math.min(1, Math.max(0, fraction))),
+    eta: store.progress ? formatEta(p.overall_eta_seconds ?? p.eta_seconds) : "",
+    phase: PHASES[phase] || phase || "",
+    epoch: p.epoch ?? "—",
+    epochLabel: p.phase === "final" ? "final-training epoch" : "search epoch",
+    archs: searchArchs ?? "—",
+    elapsed: formatDuration(p.total_elapsed_seconds ?? p.elapsed_seconds),
+  };
 }
 
 export function formatEta(seconds) {

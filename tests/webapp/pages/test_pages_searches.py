@@ -118,3 +118,45 @@ def test_edit_and_run_again_prefills_the_designer(client_a, search):
     assert 'value="first (again)"' in html
     assert 'name="opt-enas-micro-num_nodes" value="2"' in html
     assert '<option value="time" selected>' in html and 'name="budget_value" value="1.0"' in html
+
+
+@pytest.mark.parametrize(("budget", "final", "expected"), [
+    ({"seconds": None, "max_archs": None, "max_epochs": 3}, {"seconds": None, "epochs": 4},
+     ['<option value="epochs" selected>Epochs</option>', 'name="budget_value" value="3"',
+      'name="final_value" value="4"', '<option value="epochs" selected>epochs</option>']),
+    ({"seconds": None, "max_archs": 25, "max_epochs": None}, {"seconds": 7200.0, "epochs": None},
+     ['<option value="archs" selected>', 'name="budget_value" value="25"', 'name="final_value" value="2.0"',
+      '<option value="h" selected>hours</option>']),
+])
+def test_edit_and_run_again_prefills_every_budget_kind(client_a, search, budget, final, expected):
+    search.config = {**search.config, "budget": budget, "final_budget": final}
+    search.save()
+    html = client_a.get(f"/searches/new?from={search.pk}").content.decode()
+    for fragment in expected:
+        assert fragment in html
+
+
+def test_epoch_budgets_round_trip_through_the_designer(client_a, search, dataset):
+    """Designer -> stored config -> "Edit and run again" -> designer again keeps the epoch budgets."""
+    form = {"name": "epochs", "dataset": str(dataset.pk), "space": "enas-micro", "controller": "reinforce",
+            "evaluator": "shared", "budget_kind": "epochs", "budget_value": "3", "budget_unit": "m",
+            "final_value": "5", "final_unit": "epochs", "opt-enas-micro-ops": ["sep3"],
+            "opt-enas-micro-num_nodes": "2", "opt-enas-micro-cells_per_stage": "1",
+            "opt-enas-micro-channels": "8"}
+    assert client_a.post("/searches/new", form).status_code == 302
+    stored = Search.objects.get(name="epochs")
+    assert stored.config["budget"] == {"seconds": None, "max_archs": None, "max_epochs": 3}
+    assert stored.config["final_budget"] == {"seconds": None, "epochs": 5}
+    html = client_a.get(f"/searches/new?from={stored.pk}").content.decode()
+    assert '<option value="epochs" selected>Epochs</option>' in html
+    assert '<option value="epochs" selected>epochs</option>' in html
+    assert 'name="budget_value" value="3"' in html and 'name="final_value" value="5"' in html
+
+
+def test_results_configuration_names_every_budget_in_words():
+    from webapp.pages.results import config_rows
+
+    rows = dict(config_rows({"budget": {"seconds": None, "max_archs": 25, "max_epochs": 3},
+                             "final_budget": {"seconds": 120.0, "epochs": 4}}))
+    assert rows["Search budget"] == "25 architectures, 3 epochs"
+    assert rows["Final training"] == "2 min, 4 epochs"
