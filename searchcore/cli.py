@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--device", default="auto", help="auto | cpu | cuda")
     search.add_argument("--space-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a space option (repeatable); lists are comma-separated, e.g. ops=sep3,max3")
-    search.add_argument("--batch-size", type=int, default=64)
+    search.add_argument("--batch-size", type=int, default=160, help="minibatch (ENAS micro: 160)")
     search.add_argument("--image-size", type=int, default=32)
     search.add_argument("--controller-steps", type=int, default=30, help="controller steps per epoch")
     search.add_argument("--out", required=True)

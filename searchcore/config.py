@@ -40,7 +40,7 @@ class SearchConfig:
     device: str = "auto"  # auto | cpu | cuda
     image_size: int = 32
     grayscale: bool = False
-    batch_size: int = 64
+    batch_size: int = 160  # ENAS micro (official scripts: child_batch_size=160)
     controller_steps_per_epoch: int = 30
     derive_samples: int = 16
 
