@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from searchcore._loop_state import check_same_config
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -57,3 +59,12 @@ def read_result(path: Path) -> SearchResult | None:
         return SearchResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def read_success(path: Path, config_dict: dict[str, Any], where: str) -> SearchResult | None:
+    """The stored result when it is a success of this same search, else ``None``."""
+    result = read_result(path)
+    if result is None or result.status != "succeeded":
+        return None
+    check_same_config(result.config, config_dict, where)
+    return result

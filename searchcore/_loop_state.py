@@ -1,4 +1,4 @@
-"""Counters of a search and their checkpoint form (private helper of ``searchcore.loop``).
+"""Counters of a search, their checkpoint form, architecture identity (helper of ``searchcore.loop``).
 
 Everything here is stored as tensors or plain Python types so that ``load_checkpoint`` can use
 ``torch.load(weights_only=True)``. The set of distinct architectures is kept as 64-bit hashes of
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,18 @@ def arch_key(arch_json: dict[str, Any]) -> int:
     """Stable signed 64-bit hash of an architecture's canonical JSON."""
     digest = hashlib.blake2b(json.dumps(arch_json, sort_keys=True).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def unique_archs(archs: list[Any], to_json: Callable[[Any], dict[str, Any]]) -> list[Any]:
+    """``archs`` without repeats (the same canonical JSON), in order, first occurrence kept."""
+    seen: set[str] = set()
+    out = []
+    for arch in archs:
+        key = json.dumps(to_json(arch), sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(arch)
+    return out
 
 
 @dataclass

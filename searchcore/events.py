@@ -4,21 +4,37 @@ Every event a search produces goes through one ``Emitter``, which stamps ``seq``
 and ``time`` and hands the event to a sink. The emitter's counter is part of the search
 checkpoint, so a resumed search continues the sequence without gaps or duplicates.
 
-Event types (``type`` field) and their payloads:
+Event types (``type`` field) and their payloads, as emitted now (``searchcore.loop`` and its
+``_loop_*`` helpers, ``searchcore.final`` / ``_final_loop``, and ``worker.runner`` / ``worker.sink``):
 
-- ``status``: ``{"status": "running" | "deriving" | "training" | ..., "message": str}``
+- ``status``: ``{"status": str, "message": str}`` plus, by status:
+  ``running`` (search started; after a resume also ``"resumed_after": int``, the checkpoint's
+  last seq: later events were dropped and are emitted again, so a viewer replays), ``deriving``,
+  ``search_ended`` (only when the caller continues the stream, ``emit_finished=False``: adds
+  ``"search_status": "succeeded" | "cancelled"`` and ``"best": {"architecture", "reward"} | None``),
+  ``training`` and ``cancelled`` (final training), ``exporting`` (worker, building the package).
 - ``progress``: ``{"phase": str, "fraction": float 0..1, "eta_seconds": float | None,
-  "epoch": int, "archs_evaluated": int, "elapsed_seconds": float}``
-- ``controller_step``: ``{"step": int, "reward": float, "baseline": float, "entropy": float,
-  "loss": float, "log_prob": float}``
+  "epoch": int, "archs_evaluated": int, "elapsed_seconds": float}``; ``fraction``, ETA and elapsed
+  are those of the current stage (phase ``searching`` / ``deriving`` / ``final``; ``final`` reports
+  ``archs_evaluated`` 0). The worker's sink adds the whole run's view before storing it:
+  ``"overall_fraction": float`` (never going back), ``"overall_eta_seconds": float | None`` and
+  ``"total_elapsed_seconds": float``.
+- ``controller_step``: ``{"step": int, "archs_evaluated": int, "reward": float, "baseline": float,
+  "entropy": float, "loss": float, "log_prob": float}`` (``ControllerStats`` plus the counters).
 - ``child_train``: ``{"epoch": int, "loss": float, "accuracy": float, "valid_accuracy": float | None}``
+  (shared-weights evaluators only; ``valid_accuracy`` is the mean controller reward of the epoch).
 - ``arch_sampled``: ``{"step": int, "architecture": dict, "reward": float, "graph": dict}``
-- ``best``: ``{"step": int, "architecture": dict, "reward": float, "graph": dict}``
+- ``best``: ``{"step": int, "architecture": dict, "reward": float, "graph": dict}``; the one
+  chosen by deriving on the whole validation split adds ``"derived": true``.
 - ``final_epoch``: ``{"epoch": int, "epochs": int, "loss": float, "accuracy": float,
   "valid_accuracy": float | None, "lr": float}``
-- ``evaluation``: ``{"metrics": dict}`` (test accuracy, confusion matrix, per-class P/R)
-- ``log``: ``{"level": str, "message": str}``
-- ``finished``: ``{"status": "succeeded" | "failed" | "cancelled", "message": str, "best": dict | None}``
+- ``evaluation``: ``{"metrics": dict}`` (test accuracy and loss, confusion matrix, per-class and
+  macro P/R/F1, best epoch, history; see ``searchcore.final``)
+- ``log``: ``{"level": str, "message": str}`` (a failed search whose caller emits ``finished``)
+- ``finished``: ``{"status": "succeeded" | "failed" | "cancelled", "message": str,
+  "best": {"architecture", "reward"} | None}`` (from the loop, or from the worker after all stages)
+
+NaN and infinities in payloads become ``None`` (JSON ``null``) when emitted (``json_safe``).
 """
 
 from __future__ import annotations

@@ -18,28 +18,26 @@ the next epoch. Work done after the last checkpoint is redone; its wall time is 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from searchcore._loop_result import SearchResult, read_result, write_result
+from searchcore._loop_progress import PROGRESS_EVERY_S, LoopProgress, controller_share, train_share
+from searchcore._loop_result import SearchResult, read_success, write_result
+from searchcore._loop_resume import read_checkpoint, restore_checkpoint, rewind_events, write_checkpoint
 from searchcore._loop_setup import SearchParts, SearchSetupError, build_parts
-from searchcore._loop_state import CHECKPOINT_VERSION, LoopState, check_same_config, check_version
+from searchcore._loop_state import LoopState, unique_archs
 from searchcore.budget import Budget
-from searchcore.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from searchcore.config import SearchConfig
 from searchcore.device import resolve_device, seed_everything
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY_S = 1.0  # a progress event at most this often while polled (and after every epoch)
 CHECKPOINT_NAME = "checkpoint.pt"
 EVENTS_NAME = "events.jsonl"
 RESULT_NAME = "result.json"
@@ -79,18 +77,18 @@ class SearchLoop:
         self.state = LoopState()
         self.parts: SearchParts | None = None
         self.generator: torch.Generator | None = None
-        self.phase = "setup"
-        self._epoch_frac = 0.0  # progress inside the current epoch, 0..1
-        self._stop_reason: str | None = None  # "cancelled" | "budget"
-        self._last_progress = 0.0
+        self.progress = LoopProgress(self.budget, self.emitter, should_stop=self.user_should_stop,
+                                     position=self._position)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def run(self) -> SearchResult:
-        stored = self._stored_result()
+        config_dict, where = self.config.to_dict(), str(self.out_dir)
+        stored = read_success(self.out_dir / RESULT_NAME, config_dict, where)
         if stored is not None:
             logger.info("search in %s already succeeded; returning the stored result", self.out_dir)
             return stored
-        checkpoint = self._read_checkpoint()  # a mismatch raises before anything is touched
+        # a checkpoint of another version or config raises before anything is touched
+        checkpoint = read_checkpoint(self.out_dir / CHECKPOINT_NAME, config_dict, where)
         self._rewind_events(checkpoint)
         try:
             self.setup(checkpoint)
@@ -114,8 +112,8 @@ class SearchLoop:
         except ValueError as exc:
             raise SearchSetupError(str(exc)) from exc
         self.generator = seed_everything(self.config.seed)
-        self.parts = build_parts(self.config, device, should_stop=self._poll, on_step=self._on_train_step,
-                                 budget_fraction=self._fraction)
+        self.parts = build_parts(self.config, device, should_stop=self.progress.poll,
+                                 on_step=self._on_train_step, budget_fraction=self.progress.fraction)
         if checkpoint is not None:
             self.resume(checkpoint)
             # ``resumed_after``: events after that seq were dropped and are emitted again, so a
@@ -133,32 +131,33 @@ class SearchLoop:
 
     # -- phases ---------------------------------------------------------------------------------
     def search(self) -> None:
+        progress = self.progress
         while not self.state.search_done:
-            if self._budget_used():
+            if progress.budget_used():
                 self.state.search_done = True
                 self.checkpoint()
                 break
             complete = self.run_epoch()
-            if self._stop_reason == "cancelled":
+            if progress.stop_reason == "cancelled":
                 raise SearchCancelled
             self.state.epoch += 1
-            self._epoch_frac = 0.0
-            self.state.search_done = not complete or self._budget_used()
-            self._progress(force=True)
+            progress.epoch_frac = 0.0
+            self.state.search_done = not complete or progress.budget_used()
+            progress.emit(force=True)
             self.checkpoint()
 
     def run_epoch(self) -> bool:
         """One epoch; False when the budget or a cancel cut it short."""
-        self._epoch_frac = 0.0
+        self.progress.epoch_frac = 0.0
         stats = self.train_weights_epoch() if self.parts.evaluator.trains_weights else None
-        if self._stop_reason is not None:
+        if self.progress.stop_reason is not None:
             return False
         rewards = self.train_controller()
         if stats is not None:
             mean_reward = sum(rewards) / len(rewards) if rewards else None
             self.emitter.emit("child_train", epoch=self.state.epoch + 1, loss=stats.loss,
                               accuracy=stats.accuracy, valid_accuracy=mean_reward)
-        return self._stop_reason is None
+        return self.progress.stop_reason is None
 
     def train_weights_epoch(self) -> Any:
         parts = self.parts
@@ -175,7 +174,7 @@ class SearchLoop:
         parts, rewards = self.parts, []
         steps = self.config.controller_steps_per_epoch
         for i in range(steps):
-            if self._poll():
+            if self.progress.poll():
                 break
             arch = parts.space.from_decisions(parts.controller.sample(1)[0])
             reward = float(parts.evaluator.reward(arch))
@@ -186,9 +185,9 @@ class SearchLoop:
             self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
                               **stats.to_dict())
             rewards.append(reward)
-            self._set_epoch_frac(self._controller_share(i + 1, steps))
+            self.progress.set_epoch_frac(controller_share(self._train_part(), i + 1, steps))
             if self.state.step == 1:
-                self._progress(force=True)  # the progress card comes alive with the charts' first point
+                self.progress.emit(force=True)  # the progress card comes alive with the charts' first point
         return rewards
 
     def derive(self) -> None:
@@ -209,122 +208,52 @@ class SearchLoop:
                           graph=parts.space.graph(arch), derived=True)
 
     def _derive_candidates(self) -> list[Any]:
-        parts, seen, out = self.parts, set(), []
+        parts = self.parts
         with torch.no_grad():
             values = parts.controller.sample(self.config.derive_samples) + [parts.controller.greedy()]
         archs = [parts.space.from_decisions(v) for v in values]
         if self.state.best_arch is not None:
             archs.append(parts.space.arch_from_json(self.state.best_arch))
-        for arch in archs:
-            key = json.dumps(parts.space.arch_to_json(arch), sort_keys=True)
-            if key not in seen:
-                seen.add(key)
-                out.append(arch)
-        return out
+        return unique_archs(archs, parts.space.arch_to_json)
 
     # -- checkpoint / resume ----------------------------------------------------------------------
     def checkpoint(self) -> None:
-        parts = self.parts
-        state = {
-            "version": CHECKPOINT_VERSION,
-            "config": self.config.to_dict(),
-            "loop": self.state.to_state(),
-            "elapsed": self.budget.elapsed(),
-            "last_seq": self.emitter.last_seq,
-            "controller": parts.controller.state_dict(),
-            "evaluator": parts.evaluator.state_dict(),
-            "rng": rng_state(),
-            "generator": self.generator.get_state(),
-        }
-        save_checkpoint(self.out_dir / CHECKPOINT_NAME, state)
+        write_checkpoint(self.out_dir / CHECKPOINT_NAME, config_dict=self.config.to_dict(), state=self.state,
+                         budget=self.budget, last_seq=self.emitter.last_seq, parts=self.parts,
+                         generator=self.generator)
         if self.on_checkpoint is not None:
             self.on_checkpoint(self.emitter.last_seq)
 
     def resume(self, checkpoint: dict[str, Any]) -> None:
-        parts = self.parts
-        self.state = LoopState.from_state(checkpoint["loop"])
-        parts.controller.load_state_dict(checkpoint["controller"])
-        parts.evaluator.load_state_dict(checkpoint["evaluator"])
-        set_rng_state(checkpoint["rng"])
-        self.generator.set_state(checkpoint["generator"])
-        self.budget.restart_clock(float(checkpoint["elapsed"]))
+        self.state = restore_checkpoint(checkpoint, parts=self.parts, generator=self.generator,
+                                               budget=self.budget)
         logger.info("resumed %s after epoch %s (step %s)", self.out_dir, self.state.epoch, self.state.step)
-
-    def _read_checkpoint(self) -> dict[str, Any] | None:
-        path = self.out_dir / CHECKPOINT_NAME
-        if not path.exists():
-            return None
-        state = load_checkpoint(path)
-        check_version(state, str(self.out_dir))
-        check_same_config(state["config"], self.config.to_dict(), str(self.out_dir))
-        return state
 
     def _rewind_events(self, checkpoint: dict[str, Any] | None) -> None:
         last_seq = int(checkpoint["last_seq"]) if checkpoint is not None else 0
-        if self.jsonl.path.exists():
-            self.jsonl.truncate_after(last_seq)
-        truncate = getattr(self.sink, "truncate_after", None)
-        if callable(truncate):
-            truncate(last_seq)
+        rewind_events(self.jsonl, self.sink, last_seq)
         self.emitter.last_seq = last_seq
         (self.out_dir / RESULT_NAME).unlink(missing_ok=True)
 
-    def _stored_result(self) -> SearchResult | None:
-        result = read_result(self.out_dir / RESULT_NAME)
-        if result is None or result.status != "succeeded":
-            return None
-        check_same_config(result.config, self.config.to_dict(), str(self.out_dir))
-        return result
-
-    # -- budget, progress, events -------------------------------------------------------------
-    def _poll(self) -> bool:
-        """Between minibatches/steps: cancel or budget? Also emits throttled progress."""
-        if self._stop_reason is None:
-            if self.user_should_stop():
-                self._stop_reason = "cancelled"
-            elif self._budget_used():
-                self._stop_reason = "budget"
-        self._progress()
-        return self._stop_reason is not None
-
-    def _budget_used(self) -> bool:
-        return self.budget.exhausted(self.state.epoch + self._epoch_frac, self._archs_used())
+    # -- budget position, events -------------------------------------------------------------
+    def _position(self) -> tuple[int, int] | None:
+        """(epochs finished, architectures evaluated) for ``LoopProgress``; None before setup."""
+        return None if self.parts is None else (self.state.epoch, self._archs_used())
 
     def _archs_used(self) -> int:
         """Architectures evaluated, as the ``max_archs`` budget counts them (and as every event and
         the result report them): distinct ones for ``benchmark``, controller samples otherwise."""
         return self.state.step if self.parts.evaluator.trains_weights else len(self.state.distinct)
 
-    def _fraction(self) -> float:
-        if self.parts is None:
-            return 0.0
-        return self.budget.fraction(self.state.epoch + self._epoch_frac, self._archs_used())
-
     def _on_train_step(self, done: int, total: int) -> None:
-        self._set_epoch_frac((done / max(total, 1)) * self._train_share())
+        self.progress.set_epoch_frac((done / max(total, 1)) * self._train_share())
 
     def _train_share(self) -> float:
-        train = self.parts.evaluator.steps_per_epoch()
-        return train / max(train + self.config.controller_steps_per_epoch, 1)
+        return train_share(self.parts.evaluator.steps_per_epoch(), self.config.controller_steps_per_epoch)
 
-    def _controller_share(self, done: int, total: int) -> float:
-        share = self._train_share() if self.parts.evaluator.trains_weights else 0.0
-        return share + (1.0 - share) * done / max(total, 1)
-
-    def _set_epoch_frac(self, frac: float) -> None:
-        self._epoch_frac = min(frac, 1.0)
-
-    def _progress(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_progress < PROGRESS_EVERY_S:
-            return
-        self._last_progress = now
-        fraction = self._fraction()
-        eta = self.budget.eta(fraction)
-        self.emitter.emit("progress", phase=self.phase, fraction=round(fraction, 4),
-                          eta_seconds=None if eta is None else round(eta, 1), epoch=self.state.epoch,
-                          archs_evaluated=self._archs_used(),
-                          elapsed_seconds=round(self.budget.elapsed(), 2))
+    def _train_part(self) -> float:
+        """The part of the epoch done before the controller steps: none for a table evaluator."""
+        return self._train_share() if self.parts.evaluator.trains_weights else 0.0
 
     def _record(self, arch: Any, reward: float) -> None:
         space = self.parts.space
@@ -336,7 +265,7 @@ class SearchLoop:
             self.emitter.emit("best", **payload)
 
     def _status(self, status: str, message: str, **extra: Any) -> None:
-        self.phase = status if status != "running" else "searching"
+        self.progress.phase = status if status != "running" else "searching"
         self.emitter.emit("status", status=status, message=message, **extra)
 
     # -- endings ----------------------------------------------------------------------------------
@@ -372,4 +301,5 @@ class SearchLoop:
             logger.exception("could not record the failure of %s", self.out_dir)
 
 
-__all__ = ["SearchCancelled", "SearchLoop", "SearchResult", "SearchSetupError", "run_search"]
+__all__ = ["PROGRESS_EVERY_S", "SearchCancelled", "SearchLoop", "SearchResult", "SearchSetupError",
+           "run_search"]

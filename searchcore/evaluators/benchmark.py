@@ -8,6 +8,7 @@ architecture is that accuracy, in percent. Nothing is trained.
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -21,7 +22,6 @@ logger = logging.getLogger(__name__)
 
 ARCH_COLUMN = "arch"
 ACC_COLUMN = "cifar10_test_acc_200ep"
-_TABLES: dict[tuple[str, float], dict[str, float]] = {}
 
 
 def load_table(path: str | os.PathLike[str]) -> dict[str, float]:
@@ -29,11 +29,14 @@ def load_table(path: str | os.PathLike[str]) -> dict[str, float]:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"benchmark table {str(p)!r} does not exist")
-    key = (str(p.resolve()), p.stat().st_mtime)
-    if key not in _TABLES:
-        _TABLES[key] = _read_table(p)
-        logger.info("loaded %s architectures from %s", len(_TABLES[key]), p)
-    return _TABLES[key]
+    return _cached_table(str(p.resolve()), p.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=4)  # bounded: a long-lived worker may see a table replaced many times
+def _cached_table(resolved: str, mtime: float) -> dict[str, float]:
+    table = _read_table(Path(resolved))
+    logger.info("loaded %s architectures from %s", len(table), resolved)
+    return table
 
 
 def _read_table(path: Path) -> dict[str, float]:

@@ -1,0 +1,65 @@
+"""The search checkpoint and rewinding the events to it (private helper of ``searchcore.loop``).
+
+The checkpoint's format lives here alone: ``write_checkpoint`` writes it,
+``read_checkpoint`` checks its version and config before anything is touched, and
+``restore_checkpoint`` puts the parts, the RNGs and the budget clock back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from searchcore._loop_setup import SearchParts
+from searchcore._loop_state import CHECKPOINT_VERSION, LoopState, check_same_config, check_version
+from searchcore.budget import Budget
+from searchcore.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from searchcore.events import EventSink, JsonlSink
+
+
+def write_checkpoint(path: Path, *, config_dict: dict[str, Any], state: LoopState, budget: Budget,
+                           last_seq: int, parts: SearchParts, generator: torch.Generator) -> None:
+    save_checkpoint(path, {
+        "version": CHECKPOINT_VERSION,
+        "config": config_dict,
+        "loop": state.to_state(),
+        "elapsed": budget.elapsed(),
+        "last_seq": last_seq,
+        "controller": parts.controller.state_dict(),
+        "evaluator": parts.evaluator.state_dict(),
+        "rng": rng_state(),
+        "generator": generator.get_state(),
+    })
+
+
+def restore_checkpoint(checkpoint: dict[str, Any], *, parts: SearchParts, generator: torch.Generator,
+                              budget: Budget) -> LoopState:
+    """Load the controller, evaluator, RNGs and elapsed time; returns the loop's counters."""
+    parts.controller.load_state_dict(checkpoint["controller"])
+    parts.evaluator.load_state_dict(checkpoint["evaluator"])
+    set_rng_state(checkpoint["rng"])
+    generator.set_state(checkpoint["generator"])
+    budget.restart_clock(float(checkpoint["elapsed"]))
+    return LoopState.from_state(checkpoint["loop"])
+
+
+def read_checkpoint(path: Path, config_dict: dict[str, Any], where: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` (``None`` when there is none); raises ``CheckpointError`` when it
+    is of another version or another search."""
+    if not path.exists():
+        return None
+    state = load_checkpoint(path)
+    check_version(state, where)
+    check_same_config(state["config"], config_dict, where)
+    return state
+
+
+def rewind_events(jsonl: JsonlSink, sink: EventSink | None, last_seq: int) -> None:
+    """Drop the events after ``last_seq`` from ``events.jsonl`` and from a sink that can."""
+    if jsonl.path.exists():
+        jsonl.truncate_after(last_seq)
+    truncate = getattr(sink, "truncate_after", None)
+    if callable(truncate):
+        truncate(last_seq)
