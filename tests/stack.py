@@ -1,10 +1,14 @@
-"""The real stack for integration, e2e and benchmark runs: Redis, Celery workers and Daphne.
+"""The real stack for integration, e2e and benchmark runs: Redis, Celery workers and the web server.
 
 ``LiveStack.start()`` picks free ports, makes a temporary directory for the SQLite database,
 media and logs, migrates, and starts each service as a subprocess in its own session (so its
 children can be stopped with it), waiting until each one is ready. ``stop()`` ends them all,
 also after a failed start. The test process never imports the app's settings for this stack:
 every service gets its configuration through environment variables, as in production.
+
+The web server is the one ``scripts/run.sh`` uses (``WEB_SERVER``/``WEB_WORKERS`` defaults
+below); benchmarks may pick another (``web_server``/``web_workers``) or swap it on a running
+stack (``restart_web``) to compare servers on the same database and Redis.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ logger = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 START_TIMEOUT = 90.0
+WEB_SERVERS = ("uvicorn", "daphne")
+WEB_SERVER, WEB_WORKERS = "uvicorn", 2  # what scripts/run.sh serves with
 
 
 def free_port() -> int:
@@ -73,6 +79,8 @@ class LiveStack:
     redis_port: int = field(default_factory=free_port)
     extra_env: dict[str, str] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
+    web_server: str = WEB_SERVER
+    web_workers: int = WEB_WORKERS
 
     # -- addresses --------------------------------------------------------------------------------
     @property
@@ -111,7 +119,7 @@ class LiveStack:
             self.manage("migrate", "--noinput")
             for queue in workers:
                 self._start_worker(queue)
-            self._start_daphne()
+            self._start_web()
         except BaseException:
             self.dump_logs()
             self.stop()
@@ -147,6 +155,14 @@ class LiveStack:
         subprocess.run(self.emit_argv(search_id, count, interval), cwd=REPO, env=self.env, check=True,
                        timeout=120, capture_output=True)
 
+    def restart_web(self, server: str, workers: int = 1) -> None:
+        """Replace the running web server with ``server`` x ``workers`` processes (same port)."""
+        web = self.service("web")
+        web.stop()
+        self.services.remove(web)
+        self.web_server, self.web_workers = server, workers
+        self._start_web()
+
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
@@ -180,11 +196,28 @@ class LiveStack:
         ])
         _wait(service, lambda: " ready." in service.log.read_text(errors="replace"), f"worker {queue}")
 
-    def _start_daphne(self) -> None:
-        service = self._spawn("daphne", [
-            PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "webapp.asgi:application",
-        ])
-        _wait(service, lambda: _http_up(f"{self.base_url}/api/spaces/"), "daphne")
+    def _start_web(self) -> None:
+        """``web``: the ASGI server (all its processes in one session, stopped together)."""
+        if self.web_server not in WEB_SERVERS:
+            raise ValueError(f"web_server must be one of {WEB_SERVERS}, not {self.web_server!r}")
+        if self.web_server == "daphne":
+            if self.web_workers != 1:
+                raise ValueError("daphne serves from one process")
+            argv = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                    "webapp.asgi:application"]
+        else:
+            argv = [PYTHON, "-m", "uvicorn", "webapp.asgi:application", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--workers", str(self.web_workers), "--lifespan", "off",
+                    "--no-access-log", "--timeout-graceful-shutdown", "5"]
+        service = self._spawn("web", argv)
+        _wait(service, lambda: self._web_ready(service), f"{self.web_server} web server")
+
+    def _web_ready(self, service: Service) -> bool:
+        if self.web_server == "uvicorn":  # every worker has imported the app (not only the first)
+            started = service.log.read_text(errors="replace").count("Started server process")
+            if started < self.web_workers:
+                return False
+        return _http_up(f"{self.base_url}/api/spaces/")
 
 
 def _wait(service: Service, ready: Any, what: str, timeout: float = START_TIMEOUT) -> None:
@@ -266,10 +299,12 @@ class ApiClient:
 
 @contextlib.contextmanager
 def live_stack(extra_env: dict[str, str] | None = None, keep: bool = False,
-               workers: tuple[str, ...] = ("searches", "datasets")) -> Iterator[LiveStack]:
+               workers: tuple[str, ...] = ("searches", "datasets"), web_server: str = WEB_SERVER,
+               web_workers: int = WEB_WORKERS) -> Iterator[LiveStack]:
     """Start a stack in a fresh temporary directory; stop it (and remove the directory) afterwards."""
     root = Path(tempfile.mkdtemp(prefix="nas-studio-stack-"))
-    stack = LiveStack(root=root, extra_env=dict(extra_env or {}))
+    stack = LiveStack(root=root, extra_env=dict(extra_env or {}), web_server=web_server,
+                      web_workers=web_workers)
     try:
         yield stack.start(workers=workers)
     finally:

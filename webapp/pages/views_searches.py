@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from webapp.pages.graphs import NoGraph, cell_graph, render_cached
 from webapp.pages.results import results_context
 from webapp.searches.models import Search
-from webapp.searches.services import cancel_search, queue_position, rerun_search
+from webapp.searches.services import cancel_search, queue_position, queue_positions, rerun_search
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ def owned_search(request: HttpRequest, pk: int) -> Search:
 @require_GET
 def search_list(request: HttpRequest) -> HttpResponse:
     searches = list(Search.objects.for_owner(request.user).select_related("dataset")[:200])
+    positions = queue_positions(searches)  # one query, not one per queued search
     for search in searches:
-        search.queue_pos = queue_position(search) if search.status == Search.QUEUED else None
+        search.queue_pos = positions.get(search.pk)
     template = "searches/_rows.html" if request.GET.get("partial") else "searches/list.html"
     any_active = any(s.is_active for s in searches)
     return render(request, template, {"searches": searches, "any_active": any_active})

@@ -7,6 +7,8 @@ id from the ``searches`` queue and claims it with a lease (``worker/lease.py``).
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -72,3 +74,13 @@ def queue_position(search: Search) -> int | None:
     if search.status != Search.QUEUED:
         return None
     return Search.objects.filter(status=Search.QUEUED, pk__lt=search.pk).count() + 1
+
+
+def queue_positions(searches: Iterable[Search]) -> dict[int, int]:
+    """``queue_position`` for many searches in one query (the list page): pk -> position, queued only."""
+    queued = sorted(s.pk for s in searches if s.status == Search.QUEUED)
+    if not queued:
+        return {}
+    ahead = list(Search.objects.filter(status=Search.QUEUED, pk__lte=queued[-1])
+                 .order_by("pk").values_list("pk", flat=True))
+    return {pk: bisect_left(ahead, pk) + 1 for pk in queued}
