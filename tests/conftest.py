@@ -2,7 +2,7 @@
 
 Unit tests run under pytest-django with ``webapp.settings_test`` (in-memory channel layer, a
 memory broker); they patch ``send_task`` through ``enqueued``. Integration and e2e tests use the
-session-wide ``live_stack``: real Redis, Celery workers and Daphne (see ``tests/stack.py``).
+session-wide ``live_stack``: real Redis, Celery workers and the uvicorn web server (see ``tests/stack.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def live_stack() -> Iterator[LiveStack]:
-    """Real Redis + Celery workers (``searches``, ``datasets``) + Daphne, for the whole session."""
+    """Real Redis + Celery workers (``searches``, ``datasets``) + uvicorn, for the whole session."""
     with start_live_stack() as stack:
         yield stack
 

@@ -1,4 +1,4 @@
-"""Serving static files from the ASGI app, so a single Daphne process is the whole web tier.
+"""Serving static files from the ASGI app, so the ASGI server (uvicorn) is the whole web tier.
 
 Django's ``ASGIStaticFilesHandler`` serves through the finders (the source folders); this
 subclass serves the ``collectstatic`` output in ``STATIC_ROOT`` first (what production would

@@ -1,6 +1,6 @@
 """The whole product through a real browser: sign up, upload, design, watch live, reload, results, download.
 
-Runs against the live stack (real Redis, Celery workers, Daphne) with a tiny search (two nodes,
+Runs against the live stack (real Redis, Celery workers, uvicorn) with a tiny search (two nodes,
 one cell per stage, 4 channels, about 20 s of search and 10 s of final training) so it finishes
 well within a minute on two cores.
 """

@@ -1,4 +1,4 @@
-"""The real stack: Redis, Celery workers and Daphne as separate processes (``live_stack``).
+"""The real stack: Redis, Celery workers and the uvicorn web server as separate processes (``live_stack``).
 
 Upload -> validation -> search -> final training -> package, watched over a real websocket;
 an idle websocket that must survive past redis-py's 5 s default socket timeout; a cancel.
