@@ -12,7 +12,7 @@ from searchcore._final_loop import FinalLoop, LoopSettings
 from searchcore.data.dataset import load_image_dataset
 from searchcore.data.loader import normalize
 from searchcore.events import Emitter, ListSink, read_events
-from searchcore.final import FinalConfig, train_final
+from searchcore.final import FinalConfig, _load_data, train_final
 from searchcore.schedules import cosine_lr, cutout, scheduled_drop_path, set_drop_path
 from searchcore.spaces import create_space
 
@@ -253,3 +253,34 @@ def test_a_budget_spent_before_training_still_takes_one_step(tmp_path):
     history = result.metrics["history"]
     assert result.status == "succeeded" and result.epochs_run == 1 and len(history) == 1
     assert (tmp_path / "model.pt").is_file()
+
+
+def _zip_with_classes(src: Path, dst: Path, rename: dict[str, str], keep: int) -> Path:
+    """A copy of the class-folder zip ``src`` with some classes renamed and ``keep`` images per class."""
+    import zipfile
+
+    seen: dict[str, int] = {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            cls, _, leaf = name.partition("/")
+            if not leaf or seen.get(cls, 0) >= keep:
+                continue
+            seen[cls] = seen.get(cls, 0) + 1
+            zout.writestr(f"{rename.get(cls, cls)}/{leaf}", zin.read(name))
+    return dst
+
+
+def test_test_data_is_the_whole_test_set_and_data_is_split_train_valid(tmp_path):
+    test_zip = _zip_with_classes(FIXTURE, tmp_path / "test.zip", {}, keep=3)
+    config = FinalConfig(arch=NB201_ARCH, data=str(FIXTURE), epochs=1, test_data=str(test_zip), **TINY)
+    result = train_final(config, tmp_path / "out")
+    metrics = result.metrics
+    assert metrics["evaluated_on"] == "test" and metrics["num_samples"] == 30  # 3 per class, all of them
+    assert sum(c["support"] for c in metrics["per_class"].values()) == 30
+    data = _load_data(config)  # 10 images per class in ``data``: 9 train + 1 valid, no test share
+    assert (len(data.train.labels), len(data.valid.labels), len(data.test.labels)) == (90, 10, 30)
+    assert json.loads((tmp_path / "out" / "train_config.json").read_text())["test_data"] == str(test_zip)
+    bad = _zip_with_classes(FIXTURE, tmp_path / "bad.zip", {"cat": "kitten"}, keep=3)
+    with pytest.raises(ValueError, match="classes"):
+        train_final(FinalConfig(arch=NB201_ARCH, data=str(FIXTURE), epochs=1, test_data=str(bad), **TINY),
+                    tmp_path / "bad")
