@@ -4,10 +4,14 @@ Kept apart from ``final.py`` (configuration, files, orchestration) so each phase
 screen. Timing decisions live here:
 
 - With ``epochs`` only, the cosine schedule spans ``epochs`` and training runs them all.
-- With ``budget_seconds``, the first epoch runs at the base learning rate; its wall time (train +
-  validation) then fixes the number of epochs that fit in the remaining budget (minus the time of
-  a test pass), and the cosine schedule is laid over those epochs. Training also stops at the
-  deadline, between minibatches, whatever the estimate said. With both, the smaller count wins.
+- With ``budget_seconds``, the first epoch runs at the base learning rate; after it, and again after
+  every epoch, the epochs that fit in the remaining budget (minus the time of a test pass) are
+  re-planned from the measured epoch times (the first, slowed by warm-up, counts only while it is
+  the only one), so a budget measured under load is still used when the machine gets faster. The
+  cosine schedule follows the plan without jumps: each step advances the schedule position by an
+  equal share of what is left of it over the steps still planned (for a fixed plan this is exactly
+  ``step / total_steps``). Training also stops at the deadline, between minibatches, whatever the
+  estimate said. With both ``epochs`` and a budget, the smaller count wins.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from torch import nn
 
 from searchcore._final_io import logits_of, split_output
 from searchcore.events import Emitter
-from searchcore.schedules import cosine_lr, cutout, scheduled_drop_path, set_drop_path, set_lr
+from searchcore.schedules import cosine_at, cutout, scheduled_drop_path, set_drop_path, set_lr
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +79,8 @@ class FinalLoop:
         if settings.epochs is not None:
             self.total_steps = settings.epochs * self.steps_per_epoch
         self.epochs_planned = settings.epochs or 1
+        self.schedule_pos = 0.0  # 0..1 along the cosine schedule
+        self.epoch_seconds: list[float] = []
         self.start = time.monotonic()
         self._last_progress = 0.0
         self._stopped = ""  # "" | "budget" | "cancelled"
@@ -92,8 +98,8 @@ class FinalLoop:
             valid_acc = self.validate()
             out.epochs_run = epoch + 1
             self._record(out, epoch, train_loss, train_acc, valid_acc, lr)
-            if epoch == 0 and self.s.deadline is not None:
-                self._plan_epochs(time.monotonic() - epoch_start)
+            if self.s.deadline is not None:
+                self._plan_epochs(time.monotonic() - epoch_start, epochs_done=epoch + 1)
                 out.epochs_planned = self.epochs_planned
             self._emit_progress(epoch + 1, force=True)
             epoch += 1
@@ -115,9 +121,10 @@ class FinalLoop:
         for x, y in self.train:
             if self._should_halt():
                 break
-            lr = cosine_lr(self.s.lr, self.step, self.total_steps)
+            lr = cosine_at(self.s.lr, self.schedule_pos) if self.total_steps else self.s.lr
             set_lr(self.optimizer, lr)
             loss, logits = self._step(x, y)
+            self._advance_schedule()
             loss_sum += loss.detach().float() * y.size(0)
             correct += (logits.detach().argmax(1) == y).sum()
             seen += y.size(0)
@@ -173,17 +180,23 @@ class FinalLoop:
             out.best_epoch = epoch + 1
             out.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
-    def _plan_epochs(self, epoch_seconds: float) -> None:
-        """After the first epoch, fix the number of epochs and the cosine schedule's length."""
-        planned = self.s.epochs
-        if self.s.deadline is not None:
-            reserve = epoch_seconds * 0.1  # the test pass and writing files
-            remaining = self.s.deadline - time.monotonic() - reserve
-            fit = 1 + max(0, math.floor(remaining / max(epoch_seconds, 1e-6)))
-            planned = fit if planned is None else min(planned, fit)
-        self.epochs_planned = max(1, planned or 1)
+    def _advance_schedule(self) -> None:
+        if self.total_steps:
+            steps_left = max(self.total_steps - self.step, 1)
+            self.schedule_pos = min(1.0, self.schedule_pos + (1.0 - self.schedule_pos) / steps_left)
+
+    def _plan_epochs(self, epoch_seconds: float, epochs_done: int) -> None:
+        """After each epoch, re-plan how many epochs fit in the time budget (see the module doc)."""
+        self.epoch_seconds.append(epoch_seconds)
+        timed = self.epoch_seconds[1:] or self.epoch_seconds
+        per_epoch = max(sum(timed) / len(timed), 1e-6)
+        remaining = self.s.deadline - time.monotonic() - per_epoch * 0.1  # the test pass, the files
+        fit = epochs_done + max(0, math.floor(remaining / per_epoch))
+        planned = fit if self.s.epochs is None else min(self.s.epochs, fit)
+        if planned != self.epochs_planned or self.total_steps is None:
+            logger.info("final training: %.1fs per epoch, planning %s epochs", per_epoch, planned)
+        self.epochs_planned = max(1, planned)
         self.total_steps = self.epochs_planned * self.steps_per_epoch
-        logger.info("final training: %.1fs per epoch, planning %s epochs", epoch_seconds, self.epochs_planned)
 
     def _should_halt(self) -> bool:
         if self.should_stop():

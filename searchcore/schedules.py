@@ -22,8 +22,13 @@ def cosine_lr(base_lr: float, step: int, total_steps: int | None) -> float:
     """``base_lr * 0.5 * (1 + cos(pi * step / total_steps))``; ``base_lr`` while total is unknown."""
     if not total_steps or total_steps <= 0:
         return base_lr
-    progress = min(max(step / total_steps, 0.0), 1.0)
-    return base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    return cosine_at(base_lr, step / total_steps)
+
+
+def cosine_at(base_lr: float, fraction: float) -> float:
+    """The cosine schedule at ``fraction`` (0..1) of its length."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    return base_lr * 0.5 * (1.0 + math.cos(math.pi * fraction))
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

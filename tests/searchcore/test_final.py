@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,39 @@ def test_loss_decreases_when_overfitting_a_tiny_real_subset():
     assert losses[-1] < 0.5 * losses[0]
     assert outcome.history[-1]["accuracy"] > 0.8
     assert outcome.history[-1]["lr"] < 0.01  # cosine reached the end
+
+
+def test_time_budget_is_replanned_when_epochs_get_faster():
+    """A first epoch slowed by load must not leave most of the budget unused (bench/cifar_subset)."""
+    torch.manual_seed(0)
+    data = load_image_dataset(FIXTURE, image_size=16)
+    x = normalize(data.train.images[:8], data.mean, data.std)
+    y = data.train.labels[:8]
+    space = create_space("nb201")
+    model = space.build_child(space.arch_from_json(NB201_ARCH), data.task(), channels=4, cells_per_stage=1)
+    budget = 3.0
+    settings = LoopSettings(lr=0.05, epochs=None, deadline=time.monotonic() + budget, drop_path=0.0,
+                            cutout=0, aux_weight=0.4, label_smoothing=0.0, grad_clip=5.0, weight_decay=0.0,
+                            autocast=False)
+    calls: list[int] = []
+
+    def slow_first_epoch() -> bool:
+        calls.append(1)
+        if len(calls) <= 4:  # the 4 minibatches of epoch 1
+            time.sleep(0.3)
+        return False
+
+    batches = [(x[i:i + 2], y[i:i + 2]) for i in range(0, 8, 2)]
+    loop = FinalLoop(model, batches, batches[:1], 4, settings, Emitter(ListSink()), slow_first_epoch,
+                     torch.Generator())
+    started = time.monotonic()
+    outcome = loop.run()
+    used = time.monotonic() - started
+    assert used > 0.75 * budget, (used, outcome.epochs_run)  # a one-shot plan stopped at about 1.3 s
+    assert outcome.epochs_run > 5
+    lrs = [row["lr"] for row in outcome.history]
+    assert lrs == sorted(lrs, reverse=True), lrs  # re-planning never bumps the LR up
+    assert lrs[-1] < 0.5 * lrs[0]
 
 
 # -- train_final end to end --------------------------------------------------------------------
