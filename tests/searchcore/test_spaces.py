@@ -13,7 +13,8 @@ from torch import nn
 from searchcore.spaces import SearchSpace, TaskSpec, create_space, list_spaces, space_class
 
 SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3}
-TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1)]
+TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1),
+         (TaskSpec(3, 9, 4), 2), (TaskSpec(1, 13, 3), 1)]  # odd sides halve like the strided convs
 SPACES = list_spaces()
 
 
