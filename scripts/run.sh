@@ -95,4 +95,5 @@ cat <<EOF
 EOF
 # Whichever service ends first (or Ctrl-C) brings the others down.
 wait -n "${pids[@]}" || true
-echo "run: a service stopped; see $LOGS/" >&2
+# (On Ctrl-C the terminal signals every service too, so this line runs then as well.)
+echo "run: a service has stopped, stopping the rest (logs in $LOGS/)" >&2
