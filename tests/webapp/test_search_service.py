@@ -92,6 +92,13 @@ def test_dataset_must_be_the_users_and_ready(user, other_user, ready_dataset, en
     assert "no images" in _errors(user, _data(ready_dataset))["dataset"][0]
 
 
+def test_a_text_corpus_is_refused_for_an_image_space(user, ready_dataset, enqueued) -> None:
+    ready_dataset.kind = Dataset.TEXT
+    ready_dataset.save(update_fields=["kind"])
+    assert "text corpus" in _errors(user, _data(ready_dataset))["dataset"][0]
+    assert enqueued == [] and not Search.objects.exists()
+
+
 def test_benchmark_search_on_nb201_needs_no_dataset(user, enqueued) -> None:
     search = create_search(user, {"space": "nb201", "controller": "random", "evaluator": "benchmark",
                                   "budget": {"max_archs": 10}})

@@ -120,6 +120,8 @@ def _clean_dataset(owner: Any, value: Any, *, required: bool, errors: Errors) ->
         errors.add("dataset", "The dataset is still being validated; try again in a moment.")
     elif dataset.status == Dataset.FAILED:
         errors.add("dataset", f"The dataset failed validation: {dataset.error}")
+    if dataset.kind != Dataset.IMAGE:  # every registered space classifies images (RNN spaces: later)
+        errors.add("dataset", "The search spaces here need an image dataset; this one is a text corpus.")
     return dataset
 
 
