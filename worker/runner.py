@@ -41,11 +41,12 @@ class StopCheck:
         self.heartbeat = heartbeat
         self.interval = interval
         self.cancelled = False
+        self.sink: DbChannelSink | None = None  # its writes notice a lost lease before the heartbeat may
         self._last = float("-inf")
 
     @property
     def lost(self) -> bool:
-        return self.heartbeat.lost.is_set()
+        return self.heartbeat.lost.is_set() or (self.sink is not None and self.sink.lease_lost)
 
     def __call__(self) -> bool:
         if self.lost or self.cancelled:
@@ -69,7 +70,8 @@ class SearchRunner:
         self.search = search
         self.owner = owner
         self.stop = stop
-        self.sink = DbChannelSink(search.pk)
+        self.sink = DbChannelSink(search.pk, lease_owner=owner)
+        stop.sink = self.sink
         self.config = search.config
         self.directory = search.directory
 
@@ -154,6 +156,7 @@ class SearchRunner:
         if not updated:
             logger.warning("search %s: lease taken over before it could finish", self.search.pk)
             return None
+        self.sink.lease_owner = None  # the row is final and ours to close: no lease any more
         best = Search.objects.filter(pk=self.search.pk).values_list("best", flat=True).get()
         best_payload = None
         if best:

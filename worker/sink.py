@@ -27,8 +27,11 @@ logger = logging.getLogger(__name__)
 
 
 class DbChannelSink:
-    def __init__(self, search_id: int, *, last_seq: int | None = None) -> None:
+    def __init__(self, search_id: int, *, last_seq: int | None = None,
+                 lease_owner: str | None = None) -> None:
         self.search_id = search_id
+        self.lease_owner = lease_owner  # set: write only while this worker holds the lease
+        self.lease_lost = False
         if last_seq is None:
             last_seq = Search.objects.filter(pk=search_id).values_list("last_seq", flat=True).get()
         self.last_seq = last_seq
@@ -41,7 +44,15 @@ class DbChannelSink:
         data = event.to_dict()
         if event.type == "progress":
             data["payload"] = {**data["payload"], **self._overall_view(data["payload"])}
-        stored_events.store_event(self.search_id, data)
+        if self.lease_lost:
+            return
+        try:
+            stored_events.store_event(self.search_id, data, lease_owner=self.lease_owner)
+        except stored_events.LeaseLost:
+            logger.warning("search %s: lease lost; dropping this worker's events from seq %s on",
+                           self.search_id, event.seq)
+            self.lease_lost = True
+            return
         self.last_seq = max(self.last_seq, event.seq)
         self._update_summary(event.type, data["payload"])
         realtime.publish(self.search_id, data)

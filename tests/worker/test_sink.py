@@ -140,3 +140,21 @@ def test_truncation_tells_open_websockets_to_rewind(search) -> None:
         sink.truncate_after(2)  # nothing left to drop: nobody to tell
     assert layer.group_send.await_count == 1
     assert layer.group_send.await_args.args == (f"search-{search.pk}", {"type": "search.rewind", "seq": 2})
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing_more(search) -> None:
+    """Another worker claimed the search: the old one's events must not take the new one's seqs."""
+    Search.objects.filter(pk=search.pk).update(lease_owner="new-worker")
+    old = DbChannelSink(search.pk, lease_owner="old-worker")
+    with mock.patch("webapp.searches.realtime.publish") as pushed:
+        Emitter(old).emit("status", status="search_ended", message="late")
+        Emitter(old, last_seq=1).emit("log", level="info", message="later")
+    assert old.lease_lost and not pushed.called
+    assert not SearchEvent.objects.filter(search=search).exists()
+    search.refresh_from_db()
+    assert search.phase != "search_ended" and search.last_seq == 0
+
+    current = DbChannelSink(search.pk, lease_owner="new-worker")
+    with mock.patch("webapp.searches.realtime.publish") as pushed:
+        Emitter(current).emit("log", level="info", message="mine")
+    assert pushed.called and SearchEvent.objects.get(search=search, seq=1).payload["message"] == "mine"

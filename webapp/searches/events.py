@@ -14,11 +14,23 @@ from webapp.searches.models import Search, SearchEvent
 logger = logging.getLogger(__name__)
 
 
-def store_event(search_id: int, event: dict[str, Any]) -> bool:
-    """Insert one event row; ``False`` when that ``seq`` is already stored (a re-delivered event)."""
+class LeaseLost(Exception):
+    """The worker writing an event no longer holds the search's lease (another worker claimed it)."""
+
+
+def store_event(search_id: int, event: dict[str, Any], lease_owner: str | None = None) -> bool:
+    """Insert one event row; ``False`` when that ``seq`` is already stored (a re-delivered event).
+
+    With ``lease_owner``, the row is written only while that worker still holds the lease, checked
+    in the same transaction (the search row is locked where the database can): a worker that lost
+    its lease must not write into the new owner's numbering. Raises ``LeaseLost`` otherwise.
+    """
     seq = int(event["seq"])
     try:
         with transaction.atomic():
+            if lease_owner is not None and not Search.objects.select_for_update().filter(
+                    pk=search_id, lease_owner=lease_owner).exists():
+                raise LeaseLost(f"search {search_id} is no longer leased to {lease_owner}")
             SearchEvent.objects.create(
                 search_id=search_id, seq=seq, type=event["type"], time=float(event["time"]),
                 payload=event.get("payload") or {},
