@@ -31,8 +31,11 @@ def spaces(request: HttpRequest) -> JsonResponse:
 def _request_options(request: HttpRequest) -> tuple[dict[str, Any], str, dict[str, Any], JsonResponse | None]:
     try:
         body = json.loads(request.body or b"{}")
-    except json.JSONDecodeError:
+    except (UnicodeDecodeError, json.JSONDecodeError):
         return {}, "", {}, JsonResponse({"errors": {"__all__": "the body is not JSON"}}, status=400)
+    if not isinstance(body, dict) or not isinstance(body.get("options") or {}, dict):
+        return {}, "", {}, JsonResponse({"errors": {"__all__": "send a JSON object with space and options"}},
+                                        status=400)
     entry = space_entry(str(body.get("space", "")))
     if entry is None:
         return body, "", {}, JsonResponse({"errors": {"space": "unknown search space"}}, status=400)

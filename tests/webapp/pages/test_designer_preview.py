@@ -81,6 +81,14 @@ def test_preview_explains_bad_options(client_a):
     assert _post(client_a, "/designer/preview", {"space": "nope"}).json()["errors"]["space"]
 
 
+@pytest.mark.parametrize("url", ["/designer/preview", "/designer/estimate"])
+@pytest.mark.parametrize("body", [b"[]", b"\xff\xfe not utf-8", b'{"space": "nb201", "options": [1]}', b"{"])
+def test_bad_bodies_get_a_400_not_a_500(client_a, url, body):
+    response = client_a.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"]
+
+
 def test_estimate_measures_and_scales_with_the_dataset(client_a, dataset):
     options = {"ops": ["nor_conv_1x1", "skip_connect"], "channels": 4, "cells_per_stage": 1}
     cpu = _post(client_a, "/designer/estimate", {"space": "nb201", "options": options,
