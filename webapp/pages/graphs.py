@@ -1,6 +1,9 @@
 """Cell drawings of a search's architectures, rendered server-side as SVG and cached per event.
 
-Events are immutable once stored, so ``(search, type, seq, cell)`` is a safe cache key.
+A seq alone does not name an architecture: a search resumed after a worker crash drops its events
+after the checkpoint and emits new ones under the same seqs. A stored event is identified by its seq
+*and* its emission ``time``, so both are in the cache key; a viewer that names a time (``&t=``) which
+is no longer the stored event's gets ``StaleEvent`` instead of another architecture's drawing.
 """
 
 from __future__ import annotations
@@ -23,16 +26,30 @@ class NoGraph(LookupError):
     """The search has no architecture of that kind (yet)."""
 
 
-def graph_svg(search: Search, which: str, seq: int | None, cell: int | None) -> tuple[str, int]:
+class StaleEvent(NoGraph):
+    """The viewer's event at that seq was replaced (the search resumed from a checkpoint)."""
+
+
+TIME_TOLERANCE = 1e-6  # seconds; times round-trip exactly through JSON, this only absorbs float noise
+
+
+def graph_svg(search: Search, which: str, seq: int | None, cell: int | None,
+              seen_time: float | None = None) -> tuple[str, int]:
     """SVG of one cell (or all cells) of the ``which`` architecture at ``seq`` (latest if ``None``)."""
-    key, graph, event_seq = cell_graph(search, which, seq, cell)
+    key, graph, event_seq = cell_graph(search, which, seq, cell, seen_time)
     return render_cached(key, graph), event_seq
 
 
-def cell_graph(search: Search, which: str, seq: int | None,
-               cell: int | None) -> tuple[str, dict[str, Any], int]:
-    """``(cache key, graph to draw, event seq)``: the database part of ``graph_svg``."""
+def cell_graph(search: Search, which: str, seq: int | None, cell: int | None,
+               seen_time: float | None = None) -> tuple[str, dict[str, Any], int]:
+    """``(cache key, graph to draw, event seq)``: the database part of ``graph_svg``.
+
+    ``seen_time`` is the time of the event the viewer holds at ``seq``; ``StaleEvent`` when the
+    stored event at that seq has another time.
+    """
     event = _event(search, which, seq)
+    if seq is not None and seen_time is not None and abs(event.time - seen_time) > TIME_TOLERANCE:
+        raise StaleEvent(f"event {seq} was replaced")
     graph = _graph(search, event)
     cells = graph.get("cells") or []
     if cell is not None:
@@ -40,7 +57,8 @@ def cell_graph(search: Search, which: str, seq: int | None,
             raise NoGraph(f"no cell {cell}")
         graph = {**graph, "cells": [cells[cell]]}
     event_seq = event.seq if event else 0
-    return f"svg:{search.pk}:{which}:{event_seq or 'final'}:{cell}", graph, event_seq
+    identity = f"{event.seq}:{event.time!r}" if event else "final"
+    return f"svg:{search.pk}:{which}:{identity}:{cell}", graph, event_seq
 
 
 def render_cached(key: str, graph: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
@@ -51,20 +52,29 @@ async def search_svg(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         seq = int(request.GET["seq"]) if request.GET.get("seq") else None
         cell = int(request.GET["cell"]) if request.GET.get("cell") else None
+        seen_time = _finite(request.GET["t"]) if request.GET.get("t") else None
         key, graph = await sync_to_async(_owned_cell_graph)(request, pk, request.GET.get("which", "best"),
-                                                            seq, cell)
-    except (NoGraph, ValueError) as exc:
+                                                            seq, cell, seen_time)
+    except (NoGraph, ValueError) as exc:  # StaleEvent too: that drawing is gone, the page starts over
         raise Http404(str(exc)) from exc
     svg = await sync_to_async(render_cached, thread_sensitive=False)(key, graph)
     response = HttpResponse(svg, content_type="image/svg+xml")
-    # A given seq never changes; "latest" does.
-    response["Cache-Control"] = "private, max-age=86400" if seq else "private, no-cache"
+    # Only (seq, time) names a fixed architecture: a resumed search reuses seqs, and "latest" moves.
+    immutable = seq is not None and seen_time is not None
+    response["Cache-Control"] = "private, max-age=86400" if immutable else "private, no-cache"
     return response
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"bad time {text!r}")
+    return value
+
+
 def _owned_cell_graph(request: HttpRequest, pk: int, which: str, seq: int | None,
-                      cell: int | None) -> tuple[str, dict]:
-    key, graph, _ = cell_graph(owned_search(request, pk), which, seq, cell)
+                      cell: int | None, seen_time: float | None) -> tuple[str, dict]:
+    key, graph, _ = cell_graph(owned_search(request, pk), which, seq, cell, seen_time)
     return key, graph
 
 

@@ -4,6 +4,13 @@
 
 const MIN_INTERVAL_MS = 1200;
 
+/** Query of one cell's SVG. A seq is reused when a search resumes from a checkpoint, so the event's
+ * `time` goes along: the URL (and the caches keyed on it) then names one architecture only. */
+export function cellSvgQuery(which, event, cell) {
+  const time = typeof event.time === "number" ? `&t=${event.time}` : "";
+  return `?which=${encodeURIComponent(which)}&seq=${event.seq}${time}&cell=${cell}`;
+}
+
 export class CellView {
   constructor(host, svgUrl, which) {
     this.host = host; this.svgUrl = svgUrl; this.which = which;
@@ -46,7 +53,7 @@ export class CellView {
   async draw(event) {
     const names = ((event.graph && event.graph.cells) || []).map((c, i) => c.name || `cell ${i}`);
     const boxes = await Promise.all(names.map(async (name, i) => {
-      const res = await fetch(`${this.svgUrl}?which=${this.which}&seq=${event.seq}&cell=${i}`);
+      const res = await fetch(`${this.svgUrl}${cellSvgQuery(this.which, event, i)}`);
       const box = document.createElement("div");
       box.className = "cell-box";
       const cap = document.createElement("div");

@@ -23,8 +23,9 @@ function insertBySeq(list, item) {
   list.splice(i, 0, item);
 }
 
+// Keeps the event's `time` with its seq: after a resume the same seq can name another event.
 function latest(current, event) {
-  return !current || event.seq > current.seq ? { seq: event.seq, ...event.payload } : current;
+  return !current || event.seq > current.seq ? { seq: event.seq, time: event.time, ...event.payload } : current;
 }
 
 const HANDLERS = {

@@ -66,6 +66,33 @@ def test_cell_svg_per_event_and_cell(client_a, search):
     assert client_a.get(f"/searches/{search.pk}/graph.svg?which=nonsense").status_code == 404
 
 
+def _redrawn(graph: dict, old: str, new: str) -> dict:
+    cells = [{**c, "nodes": [{**n, "label": new if n["label"] == old else n["label"]} for n in c["nodes"]],
+              "edges": [{**e, "label": new if e["label"] == old else e["label"]} for e in c["edges"]]}
+             for c in graph["cells"]]
+    return {"cells": cells}
+
+
+def test_cell_svg_follows_an_event_replaced_by_a_resume(client_a, search):
+    first = add_event(search, 3, "arch_sampled", {"step": 2, "architecture": {}, "graph": MICRO_GRAPH})
+    url = f"/searches/{search.pk}/graph.svg?which=sampled&seq=3&cell=0"
+    old = client_a.get(f"{url}&t={first.time!r}")
+    assert old.status_code == 200 and "sep3" in old.content.decode()
+    assert old["Cache-Control"] == "private, max-age=86400"
+    # The worker crashed and resumed: events after the checkpoint are gone, seq 3 is emitted again.
+    SearchEvent.objects.filter(search=search, seq__gte=3).delete()
+    second = add_event(search, 3, "arch_sampled",
+                       {"step": 2, "architecture": {}, "graph": _redrawn(MICRO_GRAPH, "sep3", "dil5")})
+    second.time = first.time + 7.25
+    second.save(update_fields=["time"])
+    new = client_a.get(f"{url}&t={second.time!r}").content.decode()
+    assert "dil5" in new and "sep3" not in new
+    assert client_a.get(f"{url}&t={first.time!r}").status_code == 404  # the viewer's event is gone
+    bare = client_a.get(url)  # no time: the current drawing, but never cached for long
+    assert "dil5" in bare.content.decode() and bare["Cache-Control"] == "private, no-cache"
+    assert client_a.get(f"{url}&t=nan").status_code == 404
+
+
 def test_cancel_a_running_search(client_a, search):
     response = client_a.post(f"/searches/{search.pk}/cancel")
     assert response.status_code == 302
