@@ -36,11 +36,13 @@ class Registry(Generic[T]):
         return decorator
 
     def create(self, name: str, **kwargs: Any) -> T:
-        factory = self._entries.get(name)
-        if factory is None:
+        return self.factory(name)(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def factory(self, name: str) -> Callable[..., T]:
+        if name not in self._entries:
             known = ", ".join(sorted(self._entries)) or "none"
             raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}")
-        return factory(**{k: v for k, v in kwargs.items() if v is not None})
+        return self._entries[name]
 
     def names(self, pattern: str = "*") -> list[str]:
         return sorted(n for n in self._entries if fnmatch.fnmatch(n, pattern))

@@ -34,6 +34,7 @@ from torch import nn
 
 from searchcore.controllers import register_controller
 from searchcore.controllers.base import Controller, ControllerStats
+from searchcore.options import check_option_values
 from searchcore.spaces.base import Decision, DecisionValue
 
 logger = logging.getLogger(__name__)
@@ -265,10 +266,7 @@ def reinforce_controller(decisions: Sequence[Decision], initial_nodes: dict[str,
                          seed: int = 0, options: ReinforceOptions | None = None,
                          **kwargs: Any) -> ReinforceController:
     """``create_controller("reinforce", decisions=..., seed=S, lr=1e-3, ...)``; unknown options raise."""
-    known = {f.name for f in dataclasses.fields(ReinforceOptions)}
-    unknown = sorted(set(kwargs) - known)
-    if unknown:
-        raise ValueError(f"unknown reinforce option(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(sorted(known))}")
+    defaults = {f.name: f.default for f in dataclasses.fields(ReinforceOptions)}
+    check_option_values("reinforce", defaults, kwargs)
     opts = dataclasses.replace(options or ReinforceOptions(), **kwargs)
     return ReinforceController(decisions, initial_nodes, seed=seed, options=opts)

@@ -159,3 +159,6 @@ class SharedEvaluator(Evaluator):
 def shared_evaluator(context: EvaluatorContext, **options: Any) -> SharedEvaluator:
     """``create_evaluator("shared", context=ctx, batch_size=64, lr=0.05, ...)``."""
     return SharedEvaluator(context, **options)
+
+
+shared_evaluator.options_of = SharedEvaluator.__init__  # type: ignore[attr-defined]  # user options

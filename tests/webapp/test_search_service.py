@@ -92,6 +92,26 @@ def test_dataset_must_be_the_users_and_ready(user, other_user, ready_dataset, en
     assert "no images" in _errors(user, _data(ready_dataset))["dataset"][0]
 
 
+@pytest.mark.parametrize(("over", "field", "text"), [
+    ({"controller_options": {"lr": "x"}}, "controller_options", "lr: must be a number"),
+    ({"controller_options": {"lstm_sise": 32}}, "controller_options", "unknown reinforce option"),
+    ({"controller": "random", "controller_options": {"lr": 0.1}}, "controller_options", "lr"),
+    ({"evaluator_options": {"batch_size": 2.5}}, "evaluator_options", "batch_size: must be a whole number"),
+    ({"evaluator_options": {"budget_fraction": 1}}, "evaluator_options", "unknown shared evaluator option"),
+    ({"evaluator_options": {"augment": 1}}, "evaluator_options", "augment: must be true or false"),
+])
+def test_strategy_options_are_checked_when_the_search_is_created(user, ready_dataset, enqueued, over, field,
+                                                                 text) -> None:
+    assert text in " ".join(_errors(user, _data(ready_dataset, **over))[field])
+    assert enqueued == [] and not Search.objects.exists()
+
+
+def test_good_strategy_options_pass(user, ready_dataset, enqueued) -> None:
+    search = create_search(user, _data(ready_dataset, controller_options={"lr": 0.01, "temperature": None},
+                                       evaluator_options={"batch_size": 32, "augment": False}))
+    assert search.config["controller_options"] == {"lr": 0.01, "temperature": None}
+
+
 def test_a_text_corpus_is_refused_for_an_image_space(user, ready_dataset, enqueued) -> None:
     ready_dataset.kind = Dataset.TEXT
     ready_dataset.save(update_fields=["kind"])

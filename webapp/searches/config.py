@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from searchcore.config import SearchConfig, parse_budget
-from searchcore.controllers import list_controllers
-from searchcore.evaluators import list_evaluators
+from searchcore.controllers import create_controller, list_controllers
+from searchcore.evaluators import check_evaluator_options, list_evaluators
 from searchcore.spaces import create_space, list_spaces, space_class
 from webapp.datasets.models import Dataset
 
@@ -206,6 +206,23 @@ def _check_search_config(config: dict[str, Any], errors: Errors) -> None:
         to_search_config(config, data="-")
     except (ValueError, TypeError) as exc:
         errors.add("__all__", str(exc))
+        return
+    _check_strategy_options(config, errors)
+
+
+def _check_strategy_options(config: dict[str, Any], errors: Errors) -> None:
+    """Build the controller (a tiny LSTM) and check the evaluator's option names and types now, so
+    a typo fails here with a field error rather than in the worker after queueing."""
+    try:
+        space = create_space(config["space"], **config["space_options"])
+        create_controller(config["controller"], decisions=space.decisions(),
+                          initial_nodes=space.initial_nodes, **config["controller_options"])
+    except (ValueError, TypeError) as exc:
+        errors.add("controller_options", str(exc))
+    try:
+        check_evaluator_options(config["evaluator"], config["evaluator_options"])
+    except ValueError as exc:
+        errors.add("evaluator_options", str(exc))
 
 
 def to_search_config(config: dict[str, Any], *, data: str, device: str | None = None) -> SearchConfig:
