@@ -33,7 +33,6 @@ def space_preview(space_name: str, options: dict[str, Any], seed: int = 0) -> di
         "decisions": len(space.decisions()),
         "architecture": space.arch_to_json(arch),
         "cells": [cell.get("name", f"cell {i}") for i, cell in enumerate(graph.get("cells", []))],
-        "svg": render_graph_svg(graph),
         # one drawing per cell, so the narrow preview panel can stack them at a readable size
         "cell_svgs": [render_graph_svg({**graph, "cells": [cell]}) for cell in graph.get("cells", [])],
     }

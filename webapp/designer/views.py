@@ -48,7 +48,7 @@ def _request_options(request: HttpRequest) -> tuple[dict[str, Any], str, dict[st
 @login_required
 @require_POST
 def preview(request: HttpRequest) -> JsonResponse:
-    """``{space, options, seed?}`` -> ``{svg, size, size_text, cells, architecture}``."""
+    """``{space, options, seed?}`` -> ``{size, size_text, cells, cell_svgs, architecture}``."""
     body, space, options, problem = _request_options(request)
     if problem:
         return problem
