@@ -99,7 +99,8 @@ def check_ops(ops: Any, table: tuple[str, ...], what: str = "ops") -> tuple[str,
         raise ValueError(f"{what} must be a non-empty list of operation names from {', '.join(table)}")
     unknown = [o for o in ops if o not in table]
     if unknown:
-        raise ValueError(f"unknown operation(s) {unknown!r} in {what}; choose from {', '.join(table)}")
+        names = ", ".join(map(str, unknown))
+        raise ValueError(f"unknown operation(s) {names} in {what}; choose from {', '.join(table)}")
     if len(set(ops)) != len(ops):
         raise ValueError(f"{what} lists an operation twice: {list(ops)!r}")
     return tuple(ops)

@@ -18,11 +18,14 @@ import torch
 from torch import nn
 
 from searchcore.spaces import register_space
+from searchcore.spaces._common import check_int, check_ops
 from searchcore.spaces.base import Decision, DecisionValue, OptionSpec, SearchSpace, SpaceOptions, TaskSpec
 
 logger = logging.getLogger(__name__)
 
 NB201_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+MAX_CHANNELS = 256
+MAX_CELLS_PER_STAGE = 20
 NUM_NODES = 4
 EDGES: tuple[tuple[int, int], ...] = tuple((j, i) for j in range(1, NUM_NODES) for i in range(j))
 
@@ -34,15 +37,9 @@ class NB201Options(SpaceOptions):
     cells_per_stage: int = 5
 
     def __post_init__(self) -> None:
-        if not self.ops:
-            raise ValueError("ops: choose at least one operation")
-        unknown = [op for op in self.ops if op not in NB201_OPS]
-        if unknown:
-            raise ValueError(f"ops: unknown operation(s) {', '.join(unknown)}; known: {', '.join(NB201_OPS)}")
-        if len(set(self.ops)) != len(self.ops):
-            raise ValueError("ops: an operation is listed twice")
-        if self.channels < 1 or self.cells_per_stage < 1:
-            raise ValueError("channels and cells_per_stage must be at least 1")
+        object.__setattr__(self, "ops", check_ops(self.ops, NB201_OPS))
+        check_int(self.channels, "channels", 1, MAX_CHANNELS)
+        check_int(self.cells_per_stage, "cells_per_stage", 1, MAX_CELLS_PER_STAGE)
 
 
 @dataclass(frozen=True)
@@ -261,8 +258,9 @@ class NB201Space(SearchSpace):
         return [
             OptionSpec("ops", "multichoice", NB201_OPS, "candidate operations on every edge",
                        choices=NB201_OPS),
-            OptionSpec("channels", "int", 16, "channels of the first stage (doubled per stage)", 1, 256),
-            OptionSpec("cells_per_stage", "int", 5, "cells in each of the 3 stages", 1, 20),
+            OptionSpec("channels", "int", 16, "channels of the first stage (doubled per stage)", 1,
+                       MAX_CHANNELS),
+            OptionSpec("cells_per_stage", "int", 5, "cells in each of the 3 stages", 1, MAX_CELLS_PER_STAGE),
         ]
 
 

@@ -180,12 +180,22 @@ def test_bad_json_raises_value_error(name: str, payload: Any) -> None:
 @pytest.mark.parametrize("name", SPACES)
 @pytest.mark.parametrize(
     "options",
-    [{"no_such_option": 1}, {"ops": ["no_such_op"]}, {"ops": []}, {"channels": 0}],
-    ids=["unknown", "bad-op", "no-ops", "zero-channels"],
+    [{"no_such_option": 1}, {"ops": ["no_such_op"]}, {"ops": []}, {"channels": 0}, {"channels": "8"}],
+    ids=["unknown", "bad-op", "no-ops", "zero-channels", "text-channels"],
 )
 def test_bad_options_raise_value_error(name: str, options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         create_space(name, **options)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_every_int_option_enforces_the_range_the_designer_shows(name: str) -> None:
+    """The GUI's min/max (option_specs) and the space's own check are one rule."""
+    for spec in space_class(name).option_specs():
+        if spec.type == "int" and spec.maximum is not None:
+            create_space(name, **{spec.name: int(spec.maximum)})
+            with pytest.raises(ValueError):
+                create_space(name, **{spec.name: int(spec.maximum) + 1})
 
 
 @pytest.mark.parametrize("name", SPACES)
