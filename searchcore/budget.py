@@ -48,9 +48,6 @@ class Budget:
             return True
         return self.max_epochs is not None and epochs >= self.max_epochs
 
-    def time_up(self) -> bool:
-        return self.seconds is not None and self.elapsed() >= self.seconds
-
     def eta(self, fraction: float) -> float | None:
         """Seconds left, extrapolated; ``None`` before anything measurable happened."""
         if fraction >= 1.0:
