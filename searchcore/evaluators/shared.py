@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +37,7 @@ from torch import nn
 
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
+from searchcore.schedules import cosine_at, set_lr
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,7 @@ class SharedEvaluator(Evaluator):
         return len(self.train_loader)
 
     def current_lr(self) -> float:
-        f = min(max(float(self.budget_fraction()), 0.0), 1.0)
-        return self.lr_min + 0.5 * (self.lr - self.lr_min) * (1.0 + math.cos(math.pi * f))
+        return self.lr_min + cosine_at(self.lr - self.lr_min, float(self.budget_fraction()))
 
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
         self.net.train()
@@ -107,8 +106,7 @@ class SharedEvaluator(Evaluator):
         return EpochStats(loss=float(loss_sum) / seen, accuracy=float(correct) / seen, steps=steps)
 
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, arch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.current_lr()
+        set_lr(self.optimizer, self.current_lr())
         with self._autocast():
             logits = self.net(x, arch)
         loss = F.cross_entropy(logits.float(), y)
