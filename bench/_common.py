@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from searchcore.files import atomic_write_json
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,6 @@ def write_result(name: str, payload: dict[str, Any], directory: Path | None = No
     path = out_dir / f"{name}.json"
     data = {"benchmark": name, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine_info(),
             **payload}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, data, allow_nan=True)
     logger.info("wrote %s", path)
     return path

@@ -27,12 +27,12 @@ import torch
 
 from bench._common import format_table, write_result
 from bench._timing import CIFAR_TEST, CIFAR_TRAIN, ResNet20, load_average
-from searchcore._final_loop import FinalLoop, LoopSettings
 from searchcore.config import SearchConfig
 from searchcore.data import BatchLoader, load_image_dataset
 from searchcore.events import Emitter, ListSink
-from searchcore.final import TEST_DATA_SPLIT, FinalConfig, train_final
-from searchcore.loop import run_search
+from searchcore.search.loop import run_search
+from searchcore.training.final import TEST_DATA_SPLIT, FinalConfig, train_final
+from searchcore.training.loop import FinalLoop, LoopSettings
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ Every event a search produces goes through one ``Emitter``, which stamps ``seq``
 and ``time`` and hands the event to a sink. The emitter's counter is part of the search
 checkpoint, so a resumed search continues the sequence without gaps or duplicates.
 
-Event types (``type`` field) and their payloads, as emitted now (``searchcore.loop`` and its
-``_loop_*`` helpers, ``searchcore.final`` / ``_final_loop``, and ``worker.runner`` / ``worker.sink``):
+Event types (``type`` field) and their payloads, as emitted now (
+``searchcore.search``, ``searchcore.training`` and ``worker.runner`` / ``worker.sink``):
 
 - ``status``: ``{"status": str, "message": str}`` plus, by status:
   ``running`` (search started; after a resume also ``"resumed_after": int``, the checkpoint's
@@ -29,7 +29,7 @@ Event types (``type`` field) and their payloads, as emitted now (``searchcore.lo
 - ``final_epoch``: ``{"epoch": int, "epochs": int, "loss": float, "accuracy": float,
   "valid_accuracy": float | None, "lr": float}``
 - ``evaluation``: ``{"metrics": dict}`` (test accuracy and loss, confusion matrix, per-class and
-  macro P/R/F1, best epoch, history; see ``searchcore.final``)
+  macro P/R/F1, best epoch, history; see ``searchcore.training.final``)
 - ``log``: ``{"level": str, "message": str}`` (a failed search whose caller emits ``finished``)
 - ``finished``: ``{"status": "succeeded" | "failed" | "cancelled", "message": str,
   "best": {"architecture", "reward"} | None}`` (from the loop, or from the worker after all stages)
@@ -47,6 +47,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from searchcore.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -163,11 +165,7 @@ class JsonlSink:
 
     def truncate_after(self, seq: int) -> None:
         kept = [e for e in self.read() if e.seq <= seq]
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            for event in kept:
-                fh.write(json.dumps(event.to_dict()) + "\n")
-        os.replace(tmp, self.path)
+        atomic_write_text(self.path, "".join(json.dumps(event.to_dict()) + "\n" for event in kept))
 
 
 def read_events(path: str | os.PathLike[str]) -> list[Event]:

@@ -17,11 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from searchcore import FinalConfig, export_package, run_search, train_final
 from searchcore.data import DatasetError
 from searchcore.events import Emitter
-from searchcore.export import export_package
-from searchcore.final import FinalConfig, train_final
-from searchcore.loop import run_search
 from webapp.searches.config import to_search_config
 from webapp.searches.models import Search, TrainedModel
 from worker.lease import Heartbeat

@@ -37,7 +37,7 @@ from torch import nn
 
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
-from searchcore.schedules import cosine_at, set_lr
+from searchcore.training.schedules import cosine_at, set_lr
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from searchcore.cli import main
+from searchcore.cli.app import main
 from searchcore.spaces import list_spaces
 
 ROOT = Path(__file__).resolve().parents[2]

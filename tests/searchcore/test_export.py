@@ -15,14 +15,14 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from searchcore._final_io import load_trained, write_json
 from searchcore.data.dataset import load_image_dataset
 from searchcore.data.images import decode_image
 from searchcore.data.loader import normalize
-from searchcore.export import export_package
-from searchcore.final import FinalConfig, preprocessing_of, train_final
-from searchcore.metrics import classification_metrics
+from searchcore.export.package import export_package
 from searchcore.spaces import TaskSpec, create_space, list_spaces, space_class
+from searchcore.training.final import FinalConfig, preprocessing_of, train_final
+from searchcore.training.io import load_trained, write_json
+from searchcore.training.metrics import classification_metrics
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
 NB201_ARCH = {"space": "nb201", "edges": ["nor_conv_3x3", "avg_pool_3x3", "skip_connect",
@@ -289,7 +289,7 @@ def test_every_space_child_exports_and_matches(name, tmp_path, dataset):
 
 
 def test_zip_and_manifest_are_deterministic(tmp_path):
-    from searchcore.export import _zip_dir, write_manifest
+    from searchcore.export.package import _zip_dir, write_manifest
 
     folder = tmp_path / "stage"
     folder.mkdir()

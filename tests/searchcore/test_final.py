@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from searchcore._final_io import resolve_architecture
-from searchcore._final_loop import FinalLoop, LoopSettings
 from searchcore.data.dataset import load_image_dataset
 from searchcore.data.loader import normalize
 from searchcore.events import Emitter, ListSink, read_events
-from searchcore.final import FinalConfig, _load_data, train_final
-from searchcore.schedules import cosine_lr, cutout, scheduled_drop_path, set_drop_path
 from searchcore.spaces import create_space
+from searchcore.training.final import FinalConfig, _load_data, train_final
+from searchcore.training.io import resolve_architecture
+from searchcore.training.loop import FinalLoop, LoopSettings
+from searchcore.training.schedules import cosine_lr, cutout, scheduled_drop_path, set_drop_path
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
 NB201_ARCH = {"space": "nb201", "edges": ["nor_conv_3x3", "nor_conv_3x3", "skip_connect",

@@ -17,7 +17,7 @@ SCRIPT = """
 import importlib, json, pkgutil, sys
 import searchcore
 names = [m.name for m in pkgutil.walk_packages(searchcore.__path__, "searchcore.")
-         if not m.name.startswith("searchcore.export_template")]
+         if not m.name.startswith("searchcore.export.template")]
 for name in names:
     importlib.import_module(name)
 roots = sorted({m.split(".")[0] for m in sys.modules})
@@ -31,7 +31,8 @@ def test_searchcore_and_every_submodule_import_without_the_web_stack() -> None:
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     expected = {m.name for m in pkgutil.walk_packages(searchcore.__path__, "searchcore.")}
-    assert {"searchcore.loop", "searchcore.cli", "searchcore.evaluators.shared"} <= set(report["modules"])
-    assert set(report["modules"]) == {n for n in expected if not n.startswith("searchcore.export_template")}
+    wanted = {"searchcore.search.loop", "searchcore.cli.app", "searchcore.evaluators.shared"}
+    assert wanted <= set(report["modules"])
+    assert set(report["modules"]) == {n for n in expected if not n.startswith("searchcore.export.template")}
     leaked = [name for name in FORBIDDEN if name in report["roots"]]
     assert leaked == [], f"searchcore pulled in {leaked}"

@@ -11,7 +11,7 @@ import pytest
 
 from searchcore.config import SearchConfig
 from searchcore.events import ListSink, read_events
-from searchcore.loop import SearchResult, SearchSetupError, run_search
+from searchcore.search.loop import SearchResult, SearchSetupError, run_search
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TABLE = FIXTURES / "nb201_cifar10.csv"
@@ -124,7 +124,7 @@ def test_progress_is_steady_consistent_and_counts_what_the_budget_counts(tmp_pat
     every ``PROGRESS_EVERY_S`` (plus one step) inside an epoch, never go back, and report
     architectures as ``max_archs`` counts them. Steps are slowed to ~50 ms so one epoch of 25
     steps (1.25 s) outlasts the throttle, as a real epoch does."""
-    from searchcore.loop import PROGRESS_EVERY_S
+    from searchcore.search.loop import PROGRESS_EVERY_S
 
     def slow_poll() -> bool:
         time.sleep(0.05)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from searchcore.metrics import classification_metrics, confusion_matrix
+from searchcore.training.metrics import classification_metrics, confusion_matrix
 
 
 def test_confusion_matrix_rows_are_true_classes():

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from searchcore._final_io import load_trained
 from searchcore.data.images import decode_image
 from searchcore.data.loader import normalize
-from searchcore.export import export_package
-from searchcore.final import FinalConfig, train_final
+from searchcore.export.package import export_package
+from searchcore.training.final import FinalConfig, train_final
+from searchcore.training.io import load_trained
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
 ARCH = {"space": "nb201", "edges": ["nor_conv_3x3", "nor_conv_1x1", "skip_connect",

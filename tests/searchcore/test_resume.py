@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from searchcore.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from searchcore.config import SearchConfig
 from searchcore.events import read_events
-from searchcore.loop import run_search
+from searchcore.search.loop import run_search
+from searchcore.search.store import CheckpointError, load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "fixtures" / "cifar10_tiny_png.zip"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from searchcore.checkpoint import load_checkpoint, save_checkpoint
 from searchcore.config import SearchConfig
 from searchcore.data import load_image_dataset
 from searchcore.evaluators import EvaluatorContext, create_evaluator
 from searchcore.events import read_events
-from searchcore.loop import run_search
+from searchcore.search.loop import run_search
+from searchcore.search.store import load_checkpoint, save_checkpoint
 from searchcore.spaces import create_space
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -7,7 +7,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-TEMPLATE = Path(__file__).resolve().parent / "export_template" / "README.md"
+TEMPLATE = Path(__file__).resolve().parent / "template" / "README.md"
 RUNTIME_PACKAGES = ("numpy", "onnxruntime", "pillow")
 
 

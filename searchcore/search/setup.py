@@ -1,4 +1,4 @@
-"""Builds the parts of a search from its config (private helper of ``searchcore.loop``).
+"""Builds the parts of a search from its config (used by ``searchcore.search.loop``).
 
 Every user-caused problem found here (unknown space/controller/evaluator name, bad space option,
 unreadable dataset, missing file) is re-raised as ``SearchSetupError`` with the original one-line

@@ -29,9 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from searchcore._final_io import logits_of, split_output
 from searchcore.events import Emitter
-from searchcore.schedules import cosine_at, cutout, scheduled_drop_path, set_drop_path, set_lr
+from searchcore.training.io import logits_of, split_output
+from searchcore.training.schedules import cosine_at, cutout, scheduled_drop_path, set_drop_path, set_lr
 
 logger = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from searchcore._cli_progress import ProgressSink
-from searchcore._loop_setup import SearchSetupError
-from searchcore.checkpoint import CheckpointError
+from searchcore.cli.progress import ProgressSink
 from searchcore.config import SearchConfig, parse_budget
 from searchcore.device import resolve_device
 from searchcore.registry import UnknownNameError
+from searchcore.search.setup import SearchSetupError
+from searchcore.search.store import CheckpointError
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def cmd_spaces(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from searchcore.loop import run_search
+    from searchcore.search.loop import run_search
 
     config = _search_config(args)
     with ProgressSink("search") as sink:
@@ -122,7 +122,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from searchcore.final import FinalConfig, train_final
+    from searchcore.training.final import FinalConfig, train_final
 
     arch_path = _existing(args.arch, "architecture file")
     _existing(args.data, "data file")
@@ -147,7 +147,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from searchcore.export import export_package
+    from searchcore.export.package import export_package
 
     train_dir = _existing(args.train_dir, "training directory")
     package = _checked(lambda: export_package(train_dir, Path(args.out)))

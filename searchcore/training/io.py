@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from searchcore.files import atomic_write_json
 from searchcore.spaces import TaskSpec, create_space
 
 logger = logging.getLogger(__name__)
@@ -65,10 +66,8 @@ def read_json(path: Path) -> Any:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Atomic write (temp file + ``os.replace``) of pretty, NaN-free JSON."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Atomic, fsync'ed write of pretty, NaN-free JSON."""
+    atomic_write_json(path, data)
 
 
 def build_child(arch_json: dict[str, Any], space_options: dict[str, Any], task: TaskSpec,

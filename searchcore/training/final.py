@@ -4,7 +4,7 @@ Recipe (DARTS/ENAS final training): SGD, momentum 0.9, Nesterov, weight decay 3e
 from ``lr`` to 0, ScheduledDropPath, optional cutout and auxiliary-head loss (weight 0.4),
 gradient-norm clip 5, no label smoothing by default. The weights kept are the best on the
 validation split (the last epoch's when there is no validation split); the test split is used
-exactly once, at the end, in float32. Budget rules are in ``_final_loop``.
+exactly once, at the end, in float32. Budget rules are in ``training.loop``.
 
 Writes to ``out_dir``: ``model.pt`` (``state_dict``), ``architecture.json``, ``preprocessing.json``
 (what ``predict.py`` needs to reproduce the input pipeline), ``metrics.json``,
@@ -25,13 +25,13 @@ from typing import Any
 import torch
 from safetensors.torch import save_file
 
-from searchcore._final_io import build_child, child_overrides, logits_of, resolve_architecture, write_json
-from searchcore._final_loop import FinalLoop, LoopOutcome, LoopSettings
 from searchcore.data.dataset import ImageDataset, ImageSplit, load_image_dataset
 from searchcore.data.loader import BatchLoader
 from searchcore.device import resolve_device, seed_everything
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
-from searchcore.metrics import classification_metrics
+from searchcore.training.io import build_child, child_overrides, logits_of, resolve_architecture, write_json
+from searchcore.training.loop import FinalLoop, LoopOutcome, LoopSettings
+from searchcore.training.metrics import classification_metrics
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from searchcore._final_io import logits_of
 from searchcore.data.loader import normalize
+from searchcore.training.io import logits_of
 
 logger = logging.getLogger(__name__)
 

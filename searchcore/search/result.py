@@ -1,14 +1,9 @@
-"""``SearchResult`` and ``result.json`` (private helper of ``searchcore.loop``)."""
+"""``SearchResult``: what a search returns and what ``result.json`` holds (see ``store``)."""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from searchcore._loop_state import check_same_config
 
 
 @dataclass(frozen=True)
@@ -42,29 +37,3 @@ class SearchResult:
                    elapsed_seconds=float(data.get("elapsed_seconds", 0.0)),
                    last_seq=int(data.get("last_seq", 0)), message=str(data.get("message", "")),
                    config=dict(data.get("config") or {}))
-
-
-def write_result(path: Path, data: dict[str, Any]) -> None:
-    """Atomic write, so a reader never sees half a ``result.json``."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def read_result(path: Path) -> SearchResult | None:
-    """The stored result, or ``None`` when there is none (or it cannot be parsed)."""
-    if not path.exists():
-        return None
-    try:
-        return SearchResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def read_success(path: Path, config_dict: dict[str, Any], where: str) -> SearchResult | None:
-    """The stored result when it is a success of this same search, else ``None``."""
-    result = read_result(path)
-    if result is None or result.status != "succeeded":
-        return None
-    check_same_config(result.config, config_dict, where)
-    return result

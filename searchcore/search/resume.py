@@ -1,4 +1,4 @@
-"""The search checkpoint and rewinding the events to it (private helper of ``searchcore.loop``).
+"""The search checkpoint and rewinding the events to it (used by ``searchcore.search.loop``).
 
 The checkpoint's format lives here alone: ``write_checkpoint`` writes it,
 ``read_checkpoint`` checks its version and config before anything is touched, and
@@ -12,11 +12,12 @@ from typing import Any
 
 import torch
 
-from searchcore._loop_setup import SearchParts
-from searchcore._loop_state import CHECKPOINT_VERSION, LoopState, check_same_config, check_version
-from searchcore.budget import Budget
-from searchcore.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from searchcore.events import EventSink, JsonlSink
+from searchcore.search.budget import Budget
+from searchcore.search.result import SearchResult
+from searchcore.search.setup import SearchParts
+from searchcore.search.state import CHECKPOINT_VERSION, LoopState, check_same_config, check_version
+from searchcore.search.store import load_checkpoint, read_result, rng_state, save_checkpoint, set_rng_state
 
 
 def write_checkpoint(path: Path, *, config_dict: dict[str, Any], state: LoopState, budget: Budget,
@@ -63,3 +64,12 @@ def rewind_events(jsonl: JsonlSink, sink: EventSink | None, last_seq: int) -> No
     truncate = getattr(sink, "truncate_after", None)
     if callable(truncate):
         truncate(last_seq)
+
+
+def read_success(path: Path, config_dict: dict[str, Any], where: str) -> SearchResult | None:
+    """The stored result when it is a success of this same search, else ``None``."""
+    result = read_result(path)
+    if result is None or result.status != "succeeded":
+        return None
+    check_same_config(result.config, config_dict, where)
+    return result

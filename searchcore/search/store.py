@@ -5,12 +5,13 @@ list, tuple, dict). That is exactly what the safe unpickler of ``weights_only=Tr
 checkpoint never executes code when it is loaded. RNG states are stored as the uint8 tensors torch
 returns; anything else must be converted to plain types by its owner before it is saved.
 
-Writing goes to ``<path>.tmp``, is fsync'ed, then ``os.replace``d over ``path``: a process killed at
-any moment leaves either the previous checkpoint or the new one, never a torn file.
+Both files of a search's folder are written here, atomically (``searchcore.files``): the
+checkpoint and ``result.json`` (``write_result``/``read_result``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -18,7 +19,14 @@ from typing import Any
 
 import torch
 
+from searchcore.files import atomic_write, atomic_write_json
+from searchcore.search.result import SearchResult
+
 logger = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+EVENTS_NAME = "events.jsonl"
+RESULT_NAME = "result.json"
 
 
 class CheckpointError(ValueError):
@@ -27,15 +35,7 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
     """Write ``state`` atomically to ``path``; returns the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    with tmp.open("wb") as fh:
-        torch.save(state, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)
+    target = atomic_write(path, lambda fh: torch.save(state, fh))
     logger.debug("checkpoint written to %s", target)
     return target
 
@@ -69,15 +69,16 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(cuda)
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform lets a directory be opened.
+def write_result(path: Path, data: dict[str, Any]) -> None:
+    """Atomic write, so a reader never sees half a ``result.json``."""
+    atomic_write_json(path, data, allow_nan=True)
+
+
+def read_result(path: Path) -> SearchResult | None:
+    """The stored result, or ``None`` when there is none (or it cannot be parsed)."""
+    if not path.exists():
+        return None
     try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return SearchResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,4 +1,4 @@
-"""Budget, cancel and progress bookkeeping of one search (private helper of ``searchcore.loop``).
+"""Budget, cancel and progress bookkeeping of one search (used by ``searchcore.search.loop``).
 
 ``LoopProgress`` knows where the search stands inside the current epoch (``epoch_frac``), whether
 it must stop (a user cancel or the budget) and emits the throttled ``progress`` events. It reads
@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from searchcore.budget import Budget
 from searchcore.events import Emitter
+from searchcore.search.budget import Budget
 
 PROGRESS_EVERY_S = 1.0  # a progress event at most this often while polled (and after every epoch)
 

@@ -1,4 +1,4 @@
-"""Counters of a search, their checkpoint form, architecture identity (helper of ``searchcore.loop``).
+"""Counters of a search, their checkpoint form, architecture identity (helper of ``searchcore.search.loop``).
 
 Everything here is stored as tensors or plain Python types so that ``load_checkpoint`` can use
 ``torch.load(weights_only=True)``. The set of distinct architectures is kept as 64-bit hashes of
@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from searchcore.checkpoint import CheckpointError
+from searchcore.search.store import CheckpointError
 
 CHECKPOINT_VERSION = 1
 

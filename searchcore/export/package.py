@@ -34,14 +34,15 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from searchcore._export_onnx import export_onnx, export_pytorch, normalise_samples
-from searchcore._export_readme import render_readme, requirements_text
-from searchcore._final_io import SAMPLES_FILE, load_trained, read_json, write_json
+from searchcore.export.onnx import export_onnx, export_pytorch, normalise_samples
+from searchcore.export.readme import render_readme, requirements_text
+from searchcore.files import atomic_write
+from searchcore.training.io import SAMPLES_FILE, load_trained, read_json, write_json
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "export_template"
-DECODER_SOURCE = Path(__file__).resolve().parent / "data" / "images.py"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "template"
+DECODER_SOURCE = Path(__file__).resolve().parents[1] / "data" / "images.py"
 COPIED = ("architecture.json", "preprocessing.json", "metrics.json")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 DEFAULT_NAME = "model_package.zip"
@@ -128,11 +129,12 @@ def write_manifest(folder: Path) -> Path:
 
 
 def _zip_dir(folder: Path, target: Path) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            entry = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = (0o755 if path.suffix == ".py" else 0o644) << 16
-            zf.writestr(entry, path.read_bytes())
-    os.replace(tmp, target)
+    def write(fh: Any) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                entry = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=ZIP_DATE)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = (0o755 if path.suffix == ".py" else 0o644) << 16
+                zf.writestr(entry, path.read_bytes())
+
+    atomic_write(target, write)

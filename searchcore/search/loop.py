@@ -26,21 +26,25 @@ from typing import Any
 
 import torch
 
-from searchcore._loop_progress import PROGRESS_EVERY_S, LoopProgress, controller_share, train_share
-from searchcore._loop_result import SearchResult, read_success, write_result
-from searchcore._loop_resume import read_checkpoint, restore_checkpoint, rewind_events, write_checkpoint
-from searchcore._loop_setup import SearchParts, SearchSetupError, build_parts
-from searchcore._loop_state import LoopState, unique_archs
-from searchcore.budget import Budget
 from searchcore.config import SearchConfig
 from searchcore.device import resolve_device, seed_everything
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
+from searchcore.search.budget import Budget
+from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, controller_share, train_share
+from searchcore.search.result import SearchResult
+from searchcore.search.resume import (
+    read_checkpoint,
+    read_success,
+    restore_checkpoint,
+    rewind_events,
+    write_checkpoint,
+)
+from searchcore.search.setup import SearchParts, SearchSetupError, build_parts
+from searchcore.search.state import LoopState, unique_archs
+from searchcore.search.store import CHECKPOINT_NAME, EVENTS_NAME, RESULT_NAME, write_result
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_NAME = "checkpoint.pt"
-EVENTS_NAME = "events.jsonl"
-RESULT_NAME = "result.json"
 
 
 class SearchCancelled(Exception):
