@@ -214,7 +214,8 @@ class Schema:
             try:
                 option = self[key]
             except KeyError:
-                raise OptionsError(self.kind, {key: [f"unknown option; known: {', '.join(self.names())}"]}) from None
+                known = ", ".join(self.names())
+                raise OptionsError(self.kind, {key: [f"unknown option; known: {known}"]}) from None
             try:
                 values[key] = option.from_text(raw)
             except ValueError as exc:

@@ -27,6 +27,13 @@ def check_evaluator_options(name: str, options: dict[str, Any]) -> None:
     check_option_values(f"{name} evaluator", defaults, options)
 
 
+def evaluator_class(name: str) -> type[Evaluator]:
+    """The registered class (its declared kinds, spaces and needs); unknown names raise."""
+    _load_builtin_evaluators()
+    factory = _EVALUATORS.factory(name)
+    return getattr(factory, "evaluator_class", factory)
+
+
 def list_evaluators(pattern: str = "*") -> list[str]:
     _load_builtin_evaluators()
     return _EVALUATORS.names(pattern)
@@ -37,4 +44,4 @@ def _load_builtin_evaluators() -> None:
 
 
 __all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "check_evaluator_options", "create_evaluator",
-           "list_evaluators", "register_evaluator"]
+           "evaluator_class", "list_evaluators", "register_evaluator"]

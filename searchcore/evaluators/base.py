@@ -15,11 +15,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from searchcore.spaces.base import SearchSpace
+from searchcore.spaces.base import IMAGE, SearchSpace
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,14 @@ class EvaluatorContext:
 
 
 class Evaluator(abc.ABC):
+    """Subclasses declare what they serve; ``searchcore.compat`` reads these to judge a combination."""
+
     name: str = ""
     trains_weights: bool = True
+    task_kinds: ClassVar[frozenset[str]] = frozenset({IMAGE})  # the task kinds it can score
+    spaces: ClassVar[frozenset[str] | None] = None  # only these spaces (None: any of its kinds)
+    needs_dataset: ClassVar[bool] = True  # False: ``data`` is something else (e.g. a table)
+    needs_supernet: ClassVar[bool] = False  # True: the space must have a shared-weight supernet
 
     @abc.abstractmethod
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:

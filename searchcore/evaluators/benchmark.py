@@ -60,6 +60,8 @@ def _read_table(path: Path) -> dict[str, float]:
 class BenchmarkEvaluator(Evaluator):
     name = "benchmark"
     trains_weights = False
+    spaces = frozenset({"nb201"})
+    needs_dataset = False  # ``data`` is the table CSV
     # Options the search loop should give the controller unless the user set them. The table's
     # rewards are percent and the controller's defaults expect [0, 1], hence ``reward_scale``; the
     # rest was tuned by bench/nb201.py (5 samples per update): no temperature, tanh bound 1.1 on op
@@ -109,3 +111,6 @@ class BenchmarkEvaluator(Evaluator):
 @register_evaluator("benchmark")
 def benchmark_evaluator(context: EvaluatorContext) -> BenchmarkEvaluator:
     return BenchmarkEvaluator(context)
+
+
+benchmark_evaluator.evaluator_class = BenchmarkEvaluator  # type: ignore[attr-defined]

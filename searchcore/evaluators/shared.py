@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 class SharedEvaluator(Evaluator):
     name = "shared"
     trains_weights = True
+    needs_supernet = True
 
     def __init__(self, context: EvaluatorContext, *, batch_size: int = 64, lr: float = 0.05,
                  lr_min: float = 0.0005, momentum: float = 0.9, weight_decay: float = 1e-4,
@@ -160,3 +161,4 @@ def shared_evaluator(context: EvaluatorContext, **options: Any) -> SharedEvaluat
 
 
 shared_evaluator.options_of = SharedEvaluator.__init__  # type: ignore[attr-defined]  # user options
+shared_evaluator.evaluator_class = SharedEvaluator  # type: ignore[attr-defined]

@@ -34,6 +34,10 @@ from torch import nn
 
 DecisionValue = Union[int, tuple[int, ...]]
 
+IMAGE = "image"  # task kind: image classification (TaskSpec: channels, side, classes)
+LANGUAGE = "language"  # task kind: word-level language modelling (TaskSpec: vocabulary, sequence)
+TASK_KINDS = (IMAGE, LANGUAGE)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -102,6 +106,8 @@ class SearchSpace(abc.ABC):
     name: ClassVar[str]
     Options: ClassVar[type[SpaceOptions]]
     description: ClassVar[str] = ""
+    task_kind: ClassVar[str] = IMAGE  # what its networks do (see ``searchcore.compat``)
+    has_supernet: ClassVar[bool] = True  # ``build_supernet`` exists (weight sharing is possible)
     initial_nodes: ClassVar[dict[str, int]] = {}
 
     def __init__(self, options: SpaceOptions) -> None:
@@ -226,6 +232,9 @@ def options_from_dict(options_cls: type[SpaceOptions], values: dict[str, Any]) -
 __all__ = [
     "Decision",
     "DecisionValue",
+    "IMAGE",
+    "LANGUAGE",
+    "TASK_KINDS",
     "OptionSpec",
     "SearchSpace",
     "SpaceOptions",
