@@ -35,6 +35,10 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def unregister(self, name: str) -> None:
+        self.factory(name)  # an unknown name raises the usual error
+        del self._entries[name]
+
     def create(self, name: str, **kwargs: Any) -> T:
         return self.factory(name)(**{k: v for k, v in kwargs.items() if v is not None})
 

@@ -219,7 +219,8 @@ class Schema:
             try:
                 values[key] = option.from_text(raw)
             except ValueError as exc:
-                raise OptionsError(self.kind, {key: [str(exc)]}) from None
+                message = str(exc).removeprefix(f"{key}: ")  # OptionsError names the option
+                raise OptionsError(self.kind, {key: [message]}) from None
         return self.parse(values, fill_defaults=False)
 
     def make_dataclass(self, class_name: str, bases: tuple[type, ...] = ()) -> type:

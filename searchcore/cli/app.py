@@ -8,7 +8,6 @@ never a traceback. Progress goes to stderr as a tqdm bar over the budget with th
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -170,38 +169,17 @@ def _search_config(args: argparse.Namespace) -> SearchConfig:
 
 
 def parse_space_options(space: str, items: Sequence[str]) -> dict[str, Any]:
-    """``["num_nodes=2", "ops=sep3,max3"]`` -> typed values, using the option defaults' types."""
-    from searchcore.spaces import create_space, space_class
+    """``["num_nodes=2", "ops=sep3,max3"]`` -> the checked values, by the space's option schema."""
+    from searchcore.spaces import space_class
 
-    fields = {f.name: f for f in dataclasses.fields(space_class(space).Options)}
-    options: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key:
-            raise CliError(f"--space-option {item!r} is not KEY=VALUE")
-        if key not in fields:
-            raise CliError(f"space {space!r} has no option {key!r}; known: {', '.join(sorted(fields))}")
-        options[key] = _typed(key, raw.strip(), fields[key].default)
-    _checked(lambda: create_space(space, **options))  # the space validates values and ranges
-    return options
+    schema = space_class(space).schema
+    return _checked(lambda: schema.parse_text([_underscored(item) for item in items]))
 
 
-def _typed(key: str, raw: str, default: Any) -> Any:
-    try:
-        if isinstance(default, bool):
-            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(raw)
-            return raw.lower() in ("true", "1", "yes")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, tuple):
-            return tuple(part.strip() for part in raw.split(",") if part.strip())
-    except ValueError:
-        raise CliError(f"space option {key}: {raw!r} is not a valid {type(default).__name__}") from None
-    return raw
+def _underscored(item: str) -> str:
+    """``num-nodes=2`` -> ``num_nodes=2`` (option names use underscores; flags often dashes)."""
+    key, sep, raw = item.partition("=")
+    return key.replace("-", "_") + sep + raw
 
 
 def _budget(text: str | None) -> float | None:

@@ -1,4 +1,5 @@
-"""Pieces shared by the ENAS networks: stem, heads, drop path, child overrides, JSON checks."""
+"""Pieces shared by the ENAS networks: stem, heads, drop path, supernet/child bases, child overrides,
+JSON checks."""
 
 from __future__ import annotations
 
@@ -86,26 +87,6 @@ def child_overrides(
     return merged
 
 
-def check_int(value: Any, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be an integer, not {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{what} must be between {low} and {high}, not {value}")
-    return value
-
-
-def check_ops(ops: Any, table: tuple[str, ...], what: str = "ops") -> tuple[str, ...]:
-    if isinstance(ops, str) or not isinstance(ops, (tuple, list)) or not ops:
-        raise ValueError(f"{what} must be a non-empty list of operation names from {', '.join(table)}")
-    unknown = [o for o in ops if o not in table]
-    if unknown:
-        names = ", ".join(map(str, unknown))
-        raise ValueError(f"unknown operation(s) {names} in {what}; choose from {', '.join(table)}")
-    if len(set(ops)) != len(ops):
-        raise ValueError(f"{what} lists an operation twice: {list(ops)!r}")
-    return tuple(ops)
-
-
 def check_space_field(data: Any, name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"a {name} architecture must be a JSON object, not {type(data).__name__}")
@@ -137,3 +118,38 @@ def copy_weights(child: nn.Module, supernet: nn.Module) -> None:
             tensor.copy_(source[name])
         elif isinstance(owner, nn.BatchNorm2d) and leaf in ("weight", "bias"):
             tensor.fill_(1.0 if leaf == "weight" else 0.0)
+
+
+class SupernetMixin(nn.Module):
+    """``forward(x, arch)`` of a shared-weight net: check ``arch`` fits, then run only its path.
+
+    Mixed in before a net class that has ``run(x, arch)`` and ``arch_mismatch(arch)``.
+    """
+
+    def forward(self, x: torch.Tensor, arch: Any) -> torch.Tensor:
+        problem = self.arch_mismatch(arch)
+        if problem:
+            raise ValueError(problem)
+        return self.run(x, arch)
+
+
+class ChildMixin(nn.Module):
+    """One architecture; ``drop_path_prob`` (set by the trainer each epoch) is read every forward.
+
+    Mixed in before a net class with ``run(x, arch, drop_prob)``; the net's own arguments follow
+    ``arch``.
+    """
+
+    def __init__(self, arch: Any, *args: Any, drop_path: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arch = arch
+        self.drop_path = drop_path  # the maximum, for the trainer's schedule
+        self.drop_path_prob = drop_path
+
+    def forward(self, x: torch.Tensor) -> Any:
+        return self.run(x, self.arch, float(self.drop_path_prob))
+
+    @torch.no_grad()
+    def load_from_supernet(self, supernet: nn.Module) -> None:
+        """Copy the supernet's weights of this architecture; BN scales/shifts become 1/0."""
+        copy_weights(self, supernet)

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from searchcore.spaces._common import AuxHead, Classifier, copy_weights, drop_path, stem
+from searchcore.spaces._common import AuxHead, ChildMixin, Classifier, SupernetMixin, drop_path, stem
 from searchcore.spaces.ops import FactorizedReduce, is_plain_identity, make_op
 
 
@@ -96,31 +96,15 @@ class MacroNet(nn.Module):
         logits = self.classifier(h)
         return (logits, aux_logits) if aux_logits is not None else logits
 
+    def arch_mismatch(self, arch: Any) -> str | None:
+        if len(arch.layers) != self.num_layers:
+            return f"the supernet has {self.num_layers} layers; the architecture has {len(arch.layers)}"
+        return None
 
-class MacroSupernet(MacroNet):
+
+class MacroSupernet(SupernetMixin, MacroNet):
     """Shared weights: every candidate op once per layer; ``forward(x, arch)``."""
 
-    def forward(self, x: torch.Tensor, arch: Any) -> torch.Tensor:
-        if len(arch.layers) != self.num_layers:
-            raise ValueError(
-                f"the supernet has {self.num_layers} layers; the architecture has {len(arch.layers)}"
-            )
-        return self.run(x, arch)
 
-
-class MacroChild(MacroNet):
-    """One architecture; ``drop_path_prob`` (set by the trainer each epoch) is read every forward."""
-
-    def __init__(self, arch: Any, *args: Any, drop_path: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.arch = arch
-        self.drop_path = drop_path
-        self.drop_path_prob = drop_path
-
-    def forward(self, x: torch.Tensor) -> Any:
-        return self.run(x, self.arch, float(self.drop_path_prob))
-
-    @torch.no_grad()
-    def load_from_supernet(self, supernet: MacroSupernet) -> None:
-        """Copy the supernet's weights of this architecture; BN scales/shifts become 1/0."""
-        copy_weights(self, supernet)
+class MacroChild(ChildMixin, MacroNet):
+    """One architecture: ``MacroChild(arch, *MacroNet arguments, drop_path=...)``; ``forward(x)``."""

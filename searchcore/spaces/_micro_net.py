@@ -13,11 +13,15 @@ ReLU-conv-BN, or a factorized reduce when the older one is twice as large). In a
 operations applied to the cell inputs have stride 2 (NASNet/ENAS child), so each slot of a reduction
 cell has a strided op set for cell inputs and a stride-1 set for earlier nodes. Loose ends
 (including unused cell inputs, as in ENAS) are concatenated, then ReLU - 1x1 conv - BN.
+
+Nothing here names an operation: the plan says which op names each slot holds and ``op_table``
+(``ops.OPS`` by default, another table for another space) builds them, so NASNet-style variants
+with their own op list reuse this code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -25,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from searchcore.spaces._common import AuxHead, Classifier, copy_weights, drop_path, stem
-from searchcore.spaces.ops import FactorizedReduce, ReLUConvBN, is_plain_identity, make_op
+from searchcore.spaces._common import AuxHead, ChildMixin, Classifier, SupernetMixin, drop_path, stem
+from searchcore.spaces.ops import OPS, FactorizedReduce, OpFactory, ReLUConvBN, is_plain_identity, make_op
 
 # (cell kind, node index, slot) -> (op names for same-size sources, op names for strided sources)
 SlotPlan = Callable[[str, int, int], tuple[Sequence[str], Sequence[str]]]
@@ -40,10 +44,18 @@ def loose_ends(nodes: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 class _Slot(nn.Module):
-    def __init__(self, c_in: int, c: int, same: Sequence[str], strided: Sequence[str], affine: bool) -> None:
+    def __init__(
+        self,
+        c_in: int,
+        c: int,
+        same: Sequence[str],
+        strided: Sequence[str],
+        affine: bool,
+        op_table: Mapping[str, OpFactory],
+    ) -> None:
         super().__init__()
-        self.ops = nn.ModuleDict({name: make_op(name, c, c, 1, affine) for name in same})
-        self.down = nn.ModuleDict({name: make_op(name, c_in, c, 2, affine) for name in strided})
+        self.ops = nn.ModuleDict({name: make_op(name, c, c, 1, affine, op_table) for name in same})
+        self.down = nn.ModuleDict({name: make_op(name, c_in, c, 2, affine, op_table) for name in strided})
 
     def forward(self, x: torch.Tensor, op: str, strided: bool, drop_prob: float) -> torch.Tensor:
         module = self.down[op] if strided else self.ops[op]
@@ -90,6 +102,7 @@ class MicroCell(nn.Module):
         plan: SlotPlan,
         sources: tuple[int, ...],
         affine: bool,
+        op_table: Mapping[str, OpFactory] = OPS,
     ) -> None:
         super().__init__()
         self.kind = kind
@@ -101,7 +114,8 @@ class MicroCell(nn.Module):
             self.pre0 = ReLUConvBN(c_pp, c_in, 1, affine=affine) if c_pp != c_in else nn.Identity()
         self.pre1 = ReLUConvBN(c_p, c_in, 1, affine=affine) if c_p != c_in else nn.Identity()
         self.nodes = nn.ModuleList(
-            nn.ModuleList(_Slot(c_in, c, *plan(kind, i, s), affine) for s in (0, 1)) for i in range(num_nodes)
+            nn.ModuleList(_Slot(c_in, c, *plan(kind, i, s), affine, op_table) for s in (0, 1))
+            for i in range(num_nodes)
         )
         # In a reduction cell an unused cell input must be reduced before the concatenation.
         ins = [j for j in sources if j < 2] if self.reduction else []
@@ -135,6 +149,7 @@ class MicroNet(nn.Module):
         sources: Callable[[str], tuple[int, ...]],
         affine: bool,
         aux_head: bool = False,
+        op_table: Mapping[str, OpFactory] = OPS,
     ) -> None:
         super().__init__()
         self.num_nodes = num_nodes
@@ -148,7 +163,8 @@ class MicroNet(nn.Module):
             if kind == "reduce":
                 c *= 2
             self.cells.append(
-                MicroCell(kind, c_pp, c_p, c, reduction_prev, num_nodes, plan, sources(kind), affine)
+                MicroCell(kind, c_pp, c_p, c, reduction_prev, num_nodes, plan, sources(kind), affine,
+                          op_table)
             )
             reduction_prev = kind == "reduce"
             c_pp, c_p = c_p, c
@@ -170,32 +186,18 @@ class MicroNet(nn.Module):
         logits = self.classifier(s1)
         return (logits, aux_logits) if aux_logits is not None else logits
 
-
-class MicroSupernet(MicroNet):
-    """Shared weights: every candidate op once per (cell kind, node, slot); ``forward(x, arch)``."""
-
-    def forward(self, x: torch.Tensor, arch: Any) -> torch.Tensor:
+    def arch_mismatch(self, arch: Any) -> str | None:
         if len(arch.normal) != self.num_nodes or len(arch.reduce) != self.num_nodes:
-            raise ValueError(
+            return (
                 f"the supernet has {self.num_nodes} nodes per cell; the architecture has "
                 f"{len(arch.normal)} (normal) and {len(arch.reduce)} (reduce)"
             )
-        return self.run(x, arch)
+        return None
 
 
-class MicroChild(MicroNet):
-    """One architecture; ``drop_path_prob`` (set by the trainer each epoch) is read every forward."""
+class MicroSupernet(SupernetMixin, MicroNet):
+    """Shared weights: every candidate op once per (cell kind, node, slot); ``forward(x, arch)``."""
 
-    def __init__(self, arch: Any, *args: Any, drop_path: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.arch = arch
-        self.drop_path = drop_path  # the maximum, for the trainer's schedule
-        self.drop_path_prob = drop_path
 
-    def forward(self, x: torch.Tensor) -> Any:
-        return self.run(x, self.arch, float(self.drop_path_prob))
-
-    @torch.no_grad()
-    def load_from_supernet(self, supernet: MicroSupernet) -> None:
-        """Copy the supernet's weights of this architecture; BN scales/shifts become 1/0."""
-        copy_weights(self, supernet)
+class MicroChild(ChildMixin, MicroNet):
+    """One architecture: ``MicroChild(arch, *MicroNet arguments, drop_path=...)``; ``forward(x)``."""

@@ -1,6 +1,8 @@
 """The contract every search space implements.
 
-A space is created from its options (a frozen dataclass) by ``create_space(name, **options)``.
+A space is created from its options by ``create_space(name, **options)``. Each space declares its
+options once, as a ``Schema`` (name, type, default, range or choices, help); the frozen options
+dataclass, the designer's specs, the CLI's ``KEY=VALUE`` parsing and the JSON checks all come from it.
 It lists its *decisions* — the ordered questions a controller answers — and converts a list of
 answers into an architecture (plain, JSON-able data, like DARTS' ``Genotype``). The same
 architecture object drives the supernet path, the standalone child, the drawing and the export.
@@ -31,6 +33,8 @@ from typing import Any, ClassVar, Union
 
 import torch
 from torch import nn
+
+from searchcore.schema import Option, OptionsError, Schema
 
 DecisionValue = Union[int, tuple[int, ...]]
 
@@ -68,43 +72,93 @@ class Decision:
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """What the network must fit: input channels and side, and the number of classes."""
+    """What the network must fit, by task kind.
+
+    Image classification (``kind=IMAGE``): ``in_channels``, ``image_size`` (the side of the square
+    input) and ``num_classes``. Language modelling (``kind=LANGUAGE``): ``vocab_size`` (also the
+    number of output classes, one per word) and ``seq_len`` (tokens per training sequence); the
+    image fields are then unused. The first three fields keep their order (callers pass them
+    positionally); build tasks with :meth:`image` / :meth:`language` where the kind matters.
+    """
 
     in_channels: int = 3
     image_size: int = 32
     num_classes: int = 10
+    kind: str = IMAGE
+    vocab_size: int = 0
+    seq_len: int = 0
 
+    def __post_init__(self) -> None:
+        if self.kind not in TASK_KINDS:
+            raise ValueError(f"unknown task kind {self.kind!r}; known: {', '.join(TASK_KINDS)}")
+        if self.kind == IMAGE:
+            for name in ("in_channels", "image_size", "num_classes"):
+                if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                    raise ValueError(f"an image task needs {name} >= 1, got {getattr(self, name)!r}")
+        else:
+            if not isinstance(self.vocab_size, int) or self.vocab_size < 2:
+                raise ValueError(f"a language task needs a vocabulary of >= 2 words, got {self.vocab_size!r}")
+            if not isinstance(self.seq_len, int) or self.seq_len < 1:
+                raise ValueError(f"a language task needs seq_len >= 1, got {self.seq_len!r}")
 
-@dataclass(frozen=True)
-class OptionSpec:
-    """One user-settable option of a space, described for the GUI designer and the CLI."""
+    @classmethod
+    def image(cls, channels: int, side: int, classes: int) -> TaskSpec:
+        return cls(in_channels=channels, image_size=side, num_classes=classes, kind=IMAGE)
 
-    name: str
-    type: str  # "int" | "float" | "choice" | "multichoice" | "bool"
-    default: Any
-    help: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
+    @classmethod
+    def language(cls, vocab_size: int, seq_len: int) -> TaskSpec:
+        """``num_classes`` is the vocabulary: a language model predicts one word of it per position."""
+        return cls(in_channels=1, image_size=1, num_classes=vocab_size, kind=LANGUAGE,
+                   vocab_size=vocab_size, seq_len=seq_len)
 
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["choices"] = list(self.choices)
-        if isinstance(d["default"], tuple):
-            d["default"] = list(d["default"])
-        return d
+        """Only the fields of its kind, so the JSON says what the task is."""
+        if self.kind == IMAGE:
+            return {"kind": IMAGE, "in_channels": self.in_channels, "image_size": self.image_size,
+                    "num_classes": self.num_classes}
+        return {"kind": LANGUAGE, "vocab_size": self.vocab_size, "seq_len": self.seq_len}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskSpec:
+        """Inverse of :meth:`to_dict`; a dict without ``kind`` is an image task (older files)."""
+        kind = data.get("kind", IMAGE)
+        wanted = ("kind", "vocab_size", "seq_len") if kind == LANGUAGE else (
+            "kind", "in_channels", "image_size", "num_classes")
+        unknown = sorted(set(data) - set(wanted))
+        if unknown:
+            raise ValueError(f"a {kind} task has no field(s) {', '.join(unknown)}")
+        if kind == LANGUAGE:
+            return cls.language(int(data["vocab_size"]), int(data["seq_len"]))
+        if kind != IMAGE:
+            raise ValueError(f"unknown task kind {kind!r}; known: {', '.join(TASK_KINDS)}")
+        return cls.image(int(data.get("in_channels", 3)), int(data.get("image_size", 32)),
+                         int(data.get("num_classes", 10)))
 
 
 @dataclass(frozen=True)
 class SpaceOptions:
-    """Base of each space's frozen option dataclass."""
+    """Base of each space's frozen options dataclass (made by ``options_class``)."""
+
+
+OptionSpec = Option  # the designer's field description: one option of a space's schema
+
+
+def options_class(schema: Schema, class_name: str, module: str) -> type[SpaceOptions]:
+    """The frozen options dataclass of a space; constructing one checks the values by ``schema``.
+
+    ``module`` is where the class is bound to ``class_name`` (its ``__name__``), so it pickles.
+    """
+    cls = schema.make_dataclass(class_name, bases=(SpaceOptions,))
+    cls.__module__ = module
+    return cls
 
 
 class SearchSpace(abc.ABC):
     """Base class of the search spaces; subclasses set ``name`` and implement the abstract methods."""
 
     name: ClassVar[str]
-    Options: ClassVar[type[SpaceOptions]]
+    schema: ClassVar[Schema]  # the options, declared once: ranges, choices, defaults, help
+    Options: ClassVar[type[SpaceOptions]]  # ``schema.make_dataclass``: validates through the schema
     description: ClassVar[str] = ""
     task_kind: ClassVar[str] = IMAGE  # what its networks do (see ``searchcore.compat``)
     has_supernet: ClassVar[bool] = True  # ``build_supernet`` exists (weight sharing is possible)
@@ -191,42 +245,18 @@ class SearchSpace(abc.ABC):
         }
 
     @classmethod
-    def option_specs(cls) -> list[OptionSpec]:
-        """Describe the options for the designer; spaces override to add ranges/choices."""
-        return [
-            OptionSpec(name=f.name, type=_option_type(f.default), default=f.default)
-            for f in dataclasses.fields(cls.Options)
-        ]
+    def option_specs(cls) -> list[Option]:
+        """The options for the designer and the CLI (``to_dict()`` gives the JSON field)."""
+        return list(cls.schema.options)
 
 
-def _option_type(default: Any) -> str:
-    if isinstance(default, bool):
-        return "bool"
-    if isinstance(default, int):
-        return "int"
-    if isinstance(default, float):
-        return "float"
-    if isinstance(default, tuple):
-        return "multichoice"
-    return "choice"
+def options_from_dict(options_cls: type[SpaceOptions], values: Any) -> SpaceOptions:
+    """A space's options from user input (JSON or keyword arguments), checked by its schema.
 
-
-def options_from_dict(options_cls: type[SpaceOptions], values: dict[str, Any]) -> SpaceOptions:
-    """Build a space's options from user input; unknown names and bad values raise ``ValueError``."""
-    known = {f.name: f for f in dataclasses.fields(options_cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    cleaned: dict[str, Any] = {}
-    for name, value in values.items():
-        default = known[name].default
-        if isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        cleaned[name] = value
-    try:
-        return options_cls(**cleaned)
-    except TypeError as exc:
-        raise ValueError(str(exc)) from exc
+    Unknown names and bad values raise ``OptionsError`` (a ``ValueError``) naming each option.
+    """
+    schema: Schema = options_cls.schema  # type: ignore[attr-defined]
+    return options_cls(**schema.parse(values))
 
 
 __all__ = [
@@ -235,10 +265,14 @@ __all__ = [
     "IMAGE",
     "LANGUAGE",
     "TASK_KINDS",
+    "Option",
     "OptionSpec",
+    "OptionsError",
+    "Schema",
     "SearchSpace",
     "SpaceOptions",
     "TaskSpec",
     "field",
+    "options_class",
     "options_from_dict",
 ]

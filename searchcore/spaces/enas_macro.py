@@ -15,10 +15,11 @@ from typing import Any
 
 from torch import nn
 
+from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
-from searchcore.spaces._common import check_int, check_ops, check_space_field, child_overrides
+from searchcore.spaces._common import check_space_field, child_overrides
 from searchcore.spaces._macro_net import MacroChild, MacroSupernet, needed_at_pool, pool_layers
-from searchcore.spaces.base import Decision, DecisionValue, OptionSpec, SearchSpace, SpaceOptions, TaskSpec
+from searchcore.spaces.base import Decision, DecisionValue, SearchSpace, TaskSpec, options_class
 from searchcore.spaces.ops import MACRO_OPS
 
 logger = logging.getLogger(__name__)
@@ -38,16 +39,12 @@ class MacroArch:
     layers: tuple[MacroLayer, ...]
 
 
-@dataclass(frozen=True)
-class EnasMacroOptions(SpaceOptions):
-    ops: tuple[str, ...] = MACRO_OPS
-    num_layers: int = 12
-    channels: int = 24
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ops", check_ops(self.ops, MACRO_OPS))
-        check_int(self.num_layers, "num_layers", 3, MAX_LAYERS)
-        check_int(self.channels, "channels", 4, 256)
+SCHEMA = Schema("enas-macro space", (
+    Option("ops", "multichoice", MACRO_OPS, "candidate operations of every layer", choices=MACRO_OPS),
+    Option("num_layers", "int", 12, "layers (resolution halves after each third)", 3, MAX_LAYERS),
+    Option("channels", "int", 24, "channels of every layer", 4, 256),
+))
+EnasMacroOptions = options_class(SCHEMA, "EnasMacroOptions", __name__)
 
 
 def tile(arch: MacroArch, num_layers: int) -> MacroArch:
@@ -67,26 +64,11 @@ def tile(arch: MacroArch, num_layers: int) -> MacroArch:
 @register_space
 class EnasMacroSpace(SearchSpace):
     name = "enas-macro"
+    schema = SCHEMA
     Options = EnasMacroOptions
     description = "ENAS macro: one op per layer plus skip connections from any earlier layer"
     initial_nodes = {"layers": 0}
     options: EnasMacroOptions
-
-    @classmethod
-    def option_specs(cls) -> list[OptionSpec]:
-        d = EnasMacroOptions()
-        return [
-            OptionSpec("ops", "multichoice", d.ops, "candidate operations of every layer", choices=MACRO_OPS),
-            OptionSpec(
-                "num_layers",
-                "int",
-                d.num_layers,
-                "layers (resolution halves after each third)",
-                3,
-                MAX_LAYERS,
-            ),
-            OptionSpec("channels", "int", d.channels, "channels of every layer", 4, 256),
-        ]
 
     def decisions(self) -> list[Decision]:
         out: list[Decision] = []

@@ -17,9 +17,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
-from searchcore.spaces._common import check_int, check_ops
-from searchcore.spaces.base import Decision, DecisionValue, OptionSpec, SearchSpace, SpaceOptions, TaskSpec
+from searchcore.spaces._common import drop_path
+from searchcore.spaces.base import Decision, DecisionValue, SearchSpace, TaskSpec, options_class
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +31,12 @@ NUM_NODES = 4
 EDGES: tuple[tuple[int, int], ...] = tuple((j, i) for j in range(1, NUM_NODES) for i in range(j))
 
 
-@dataclass(frozen=True)
-class NB201Options(SpaceOptions):
-    ops: tuple[str, ...] = NB201_OPS
-    channels: int = 16
-    cells_per_stage: int = 5
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ops", check_ops(self.ops, NB201_OPS))
-        check_int(self.channels, "channels", 1, MAX_CHANNELS)
-        check_int(self.cells_per_stage, "cells_per_stage", 1, MAX_CELLS_PER_STAGE)
+SCHEMA = Schema("nb201 space", (
+    Option("ops", "multichoice", NB201_OPS, "candidate operations on every edge", choices=NB201_OPS),
+    Option("channels", "int", 16, "channels of the first stage (doubled per stage)", 1, MAX_CHANNELS),
+    Option("cells_per_stage", "int", 5, "cells in each of the 3 stages", 1, MAX_CELLS_PER_STAGE),
+))
+NB201Options = options_class(SCHEMA, "NB201Options", __name__)
 
 
 @dataclass(frozen=True)
@@ -116,14 +113,6 @@ class ResidualReduction(nn.Module):
         return self.downsample(x) + self.conv_b(self.conv_a(x))
 
 
-def drop_path(x: torch.Tensor, prob: float, training: bool) -> torch.Tensor:
-    if not training or prob <= 0.0:
-        return x
-    keep = 1.0 - prob
-    mask = torch.empty(x.size(0), 1, 1, 1, device=x.device, dtype=x.dtype).bernoulli_(keep)
-    return x * mask / keep
-
-
 class Cell(nn.Module):
     """A cell whose edges hold either one fixed op (child) or all candidate ops (supernet)."""
 
@@ -145,8 +134,8 @@ class Cell(nn.Module):
                 op = ops[k + i]
                 if op != "none":
                     out = self.edges[k + i][op](states[i])
-                    if op != "skip_connect":
-                        out = drop_path(out, prob, self.training)
+                    if op != "skip_connect" and self.training and prob > 0.0:
+                        out = drop_path(out, prob)
                     total = out if total is None else total + out
             states.append(total if total is not None else torch.zeros_like(x))
             k += j
@@ -188,6 +177,7 @@ class Network(nn.Module):
 @register_space
 class NB201Space(SearchSpace):
     name = "nb201"
+    schema = SCHEMA
     Options = NB201Options
     description = "NAS-Bench-201 cell: 4 nodes, 6 edges, 5 operations; scorable by table lookup."
     initial_nodes = {"cell": 1}
@@ -252,16 +242,6 @@ class NB201Space(SearchSpace):
         bad = sorted({op for op in arch.edges if op not in self.options.ops})
         if bad:
             raise ValueError(f"nb201: operation(s) {', '.join(bad)} not in this space's ops")
-
-    @classmethod
-    def option_specs(cls) -> list[OptionSpec]:
-        return [
-            OptionSpec("ops", "multichoice", NB201_OPS, "candidate operations on every edge",
-                       choices=NB201_OPS),
-            OptionSpec("channels", "int", 16, "channels of the first stage (doubled per stage)", 1,
-                       MAX_CHANNELS),
-            OptionSpec("cells_per_stage", "int", 5, "cells in each of the 3 stages", 1, MAX_CELLS_PER_STAGE),
-        ]
 
 
 __all__ = ["EDGES", "NB201_OPS", "NB201Arch", "NB201Options", "NB201Space", "Network"]

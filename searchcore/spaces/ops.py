@@ -18,7 +18,7 @@ Every module works in ``channels_last`` memory format and is traceable (no data-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -148,12 +148,20 @@ OPS: dict[str, OpFactory] = {
 }
 
 
-def make_op(name: str, c_in: int, c_out: int, stride: int = 1, affine: bool = True) -> nn.Module:
-    if name not in OPS:
-        raise ValueError(f"unknown operation {name!r}; known: {', '.join(sorted(OPS))}")
+def make_op(
+    name: str,
+    c_in: int,
+    c_out: int,
+    stride: int = 1,
+    affine: bool = True,
+    table: Mapping[str, OpFactory] = OPS,
+) -> nn.Module:
+    """Build operation ``name`` of ``table`` (``OPS`` unless a space brings its own op table)."""
+    if name not in table:
+        raise ValueError(f"unknown operation {name!r}; known: {', '.join(sorted(table))}")
     if stride not in (1, 2):
         raise ValueError(f"stride must be 1 or 2, not {stride}")
-    return OPS[name](c_in, c_out, stride, affine=affine)
+    return table[name](c_in, c_out, stride, affine=affine)
 
 
 def is_plain_identity(module: nn.Module) -> bool:
@@ -166,6 +174,7 @@ __all__ = [
     "MICRO_OPS",
     "OPS",
     "FactorizedReduce",
+    "OpFactory",
     "Pool",
     "ReLUConvBN",
     "SepConv",

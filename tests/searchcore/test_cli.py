@@ -46,9 +46,9 @@ def test_spaces_json_describes_each_space(capsys: pytest.CaptureFixture[str]) ->
     (["--space", "nb201", "--evaluator", "scratch"], "'scratch' (train each child from scratch) is not"),
     (["--space", "nb201", "--controller", "nope"], "unknown controller 'nope'; known: "),
     (["--space", "nb201", "--budget", "5 parsecs"], "budget '5 parsecs' is not like 90s, 20m or 2h"),
-    (["--space", "nb201", "--space-option", "colour=red"], "space 'nb201' has no option 'colour'"),
-    (["--space", "nb201", "--space-option", "channels=many"], "channels: 'many' is not a valid int"),
-    (["--space", "nb201", "--space-option", "ops=conv9x9"], "unknown operation(s) conv9x9"),
+    (["--space", "nb201", "--space-option", "colour=red"], "option colour: unknown option; known: ops,"),
+    (["--space", "nb201", "--space-option", "channels=many"], "channels: 'many' is not a whole number"),
+    (["--space", "nb201", "--space-option", "ops=conv9x9"], "ops: unknown 'conv9x9'; choose from none,"),
     (["--space", "nb201", "--data", "/no/such/file.zip"], "data file /no/such/file.zip does not exist"),
     (["--space", "nb201", "--device", "tpu"], "device must be auto, cpu or cuda"),
 ])
