@@ -3,6 +3,7 @@
 ``load_image_dataset`` decodes a zip into uint8 tensors split train/valid/test with a health
 report; ``inspect_image_archive`` gives the same report without keeping pixels (the web app's
 validation); ``BatchLoader`` serves normalised, optionally augmented batches on the device.
+``load_task_data(kind, path, **settings)`` picks the loader by task kind (image or language).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from searchcore.data.dataset import (
 from searchcore.data.errors import DatasetError, FileIssue
 from searchcore.data.loader import BatchLoader, augment, crop_flip, normalize
 from searchcore.data.report import DatasetReport
+from searchcore.data.tasks import LanguageData, load_task_data, register_task_loader, task_kinds
 from searchcore.data.text import TextCorpus, TextReport, batchify, load_text_corpus
 from searchcore.data.thumbs import thumbnails
 
@@ -29,6 +31,7 @@ __all__ = [
     "FileIssue",
     "ImageDataset",
     "ImageSplit",
+    "LanguageData",
     "TextCorpus",
     "TextReport",
     "augment",
@@ -37,7 +40,10 @@ __all__ = [
     "crop_flip",
     "inspect_image_archive",
     "load_image_dataset",
+    "load_task_data",
     "load_text_corpus",
     "normalize",
+    "register_task_loader",
+    "task_kinds",
     "thumbnails",
 ]

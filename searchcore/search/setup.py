@@ -71,9 +71,11 @@ def _load_data(config: SearchConfig) -> Any:
     path = Path(config.data)
     if not path.exists():
         raise FileNotFoundError(f"data file {config.data} does not exist")
-    if config.evaluator == "benchmark":
-        return str(path)  # the evaluator reads the table itself
-    from searchcore.data import load_image_dataset
+    from searchcore.compat import needs_dataset
+    from searchcore.data import load_task_data
+    from searchcore.spaces import space_class
 
-    return load_image_dataset(path, image_size=config.image_size, grayscale=config.grayscale,
-                              seed=config.seed)
+    if not needs_dataset(config.evaluator):
+        return str(path)  # the evaluator reads its own input (e.g. the benchmark's table)
+    return load_task_data(space_class(config.space).task_kind, path, image_size=config.image_size,
+                          grayscale=config.grayscale, seed=config.seed)

@@ -4,7 +4,8 @@ Recipe (DARTS/ENAS final training): SGD, momentum 0.9, Nesterov, weight decay 3e
 from ``lr`` to 0, ScheduledDropPath, optional cutout and auxiliary-head loss (weight 0.4),
 gradient-norm clip 5, no label smoothing by default. The weights kept are the best on the
 validation split (the last epoch's when there is no validation split); the test split is used
-exactly once, at the end, in float32. Budget rules are in ``training.loop``.
+exactly once, at the end, in float32. Budget rules are in ``training.loop``. What depends on the
+task kind (data, batches, loss, metrics, samples) is the kind's trainer (``training.trainers``).
 
 Writes to ``out_dir``: ``model.pt`` (``state_dict``), ``architecture.json``, ``preprocessing.json``
 (what ``predict.py`` needs to reproduce the input pipeline), ``metrics.json``,
@@ -15,34 +16,32 @@ Writes to ``out_dir``: ``model.pt`` (``state_dict``), ``architecture.json``, ``p
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 
-from searchcore.data.dataset import ImageDataset, ImageSplit, load_image_dataset
-from searchcore.data.loader import BatchLoader
 from searchcore.device import resolve_device, seed_everything
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
-from searchcore.training.io import build_child, child_overrides, logits_of, resolve_architecture, write_json
-from searchcore.training.loop import FinalLoop, LoopOutcome, LoopSettings
-from searchcore.training.metrics import classification_metrics
+from searchcore.spaces import space_class
+from searchcore.training.image import NUM_VERIFY_SAMPLES, TEST_DATA_SPLIT, preprocessing_of
+from searchcore.training.io import build_child, child_overrides, resolve_architecture, write_json
+from searchcore.training.loop import LoopOutcome, LoopSettings
+from searchcore.training.trainers import trainer_for
 
 logger = logging.getLogger(__name__)
 
-NUM_VERIFY_SAMPLES = 16
-TEST_DATA_SPLIT = (0.9, 0.1, 0.0)  # train/valid/test shares of ``data`` when ``test_data`` is given
+__all__ = ["NUM_VERIFY_SAMPLES", "TEST_DATA_SPLIT", "FinalConfig", "FinalResult", "preprocessing_of",
+           "train_final"]
 
 
 @dataclass(frozen=True)
 class FinalConfig:
     arch: dict[str, Any]  # a search's result.json (parsed) or a bare architecture JSON with "space"
-    data: str  # image zip
+    data: str  # the task's data: an image zip (image spaces) or a text corpus (language spaces)
     budget_seconds: float | None = None
     epochs: int | None = None
     seed: int = 0
@@ -114,7 +113,10 @@ class FinalResult:
 
 def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | None = None,
                 should_stop: Callable[[], bool] | None = None, first_seq: int = 0) -> FinalResult:
-    """Train ``config.arch`` from scratch on ``config.data`` and write the training directory."""
+    """Train ``config.arch`` from scratch on ``config.data`` and write the training directory.
+
+    The trainer (data, batches, loss, metrics) is the one of the architecture's space's task kind.
+    """
     started = time.monotonic()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,57 +126,38 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     deadline = started + config.budget_seconds if config.budget_seconds else None
     arch, space_options = resolve_architecture(config.arch)
     space_options = {**space_options, **config.space_options}
+    trainer = trainer_for(space_class(arch["space"]).task_kind)
     device = resolve_device(config.device)
     generator = seed_everything(config.seed)
     message = f"final training of a {arch['space']} child on {device}"
     emitter.emit("status", status="training", message=message)
 
-    data = _load_data(config)
+    data = trainer.load_data(config)
     overrides = child_overrides(arch["space"], space_options, {
         "channels": config.channels, "cells_per_stage": config.cells_per_stage, "layers": config.layers,
         "drop_path": config.drop_path, "aux_head": config.aux_head or None})
-    model = build_child(arch, space_options, data.task(), overrides).to(device)
-    if config.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    _write_inputs(out, config, arch, space_options, overrides, data)
+    model = trainer.prepare_model(build_child(arch, space_options, data.task(), overrides).to(device), config)
+    _write_inputs(out, config, arch, space_options, overrides, trainer.preprocessing(data, config))
 
-    loop = FinalLoop(model, *_loaders(config, data, device, generator), _settings(config, device, deadline),
-                     emitter, should_stop or (lambda: False), generator)
+    loop = trainer.make_loop(model, config, data, device, generator, _settings(config, device, deadline),
+                             emitter, should_stop or (lambda: False))
     outcome = loop.run()
     if outcome.status == "cancelled":
         emitter.emit("status", status="cancelled", message="final training cancelled")
         return _result(out, outcome, None, started, emitter)
     loop.restore(outcome.best_state)
-    metrics = _evaluate(model, config, data, device, outcome)
+    metrics = {**trainer.evaluate(model, config, data, device), **_outcome_metrics(outcome, device)}
     metrics["elapsed_seconds"] = round(time.monotonic() - started, 3)
-    _write_outputs(out, model, metrics, data)
+    _write_outputs(out, model, metrics)
+    trainer.write_samples(out, data)
     emitter.emit("evaluation", metrics=metrics)
     return _result(out, outcome, metrics, started, emitter)
 
 
-def _load_data(config: FinalConfig) -> ImageDataset:
-    common = {"image_size": config.image_size, "grayscale": config.grayscale, "seed": config.seed,
-              "max_images": config.max_images}
-    if config.test_data is None:
-        return load_image_dataset(config.data, **common)
-    data = load_image_dataset(config.data, split=TEST_DATA_SPLIT, **common)
-    test = load_image_dataset(config.test_data, split=(1.0, 0.0, 0.0), **common)
-    if test.class_names != data.class_names:
-        raise ValueError(f"the test data's classes {test.class_names} differ from the training data's "
-                         f"{data.class_names}")
-    return replace(data, test=test.train)
-
-
-def _loaders(config: FinalConfig, data: ImageDataset, device: torch.device,
-             generator: torch.Generator) -> tuple[BatchLoader, BatchLoader, int]:
-    common = {"mean": data.mean, "std": data.std, "device": device, "channels_last": config.channels_last}
-    # drop_last avoids a 1-image batch (BatchNorm cannot train on it) unless the split is that small.
-    drop_last = len(data.train.labels) > config.batch_size
-    train = BatchLoader(data.train, config.batch_size, shuffle=True, augment=True, generator=generator,
-                        drop_last=drop_last, **common)
-    valid = BatchLoader(data.valid, max(config.batch_size, 256), shuffle=False, augment=False,
-                        generator=generator, **common)
-    return train, valid, len(train)
+def _load_data(config: FinalConfig) -> Any:
+    """The data of ``config`` as its architecture's trainer loads it."""
+    arch, _ = resolve_architecture(config.arch)
+    return trainer_for(space_class(arch["space"]).task_kind).load_data(config)
 
 
 def _settings(config: FinalConfig, device: torch.device, deadline: float | None) -> LoopSettings:
@@ -184,30 +167,8 @@ def _settings(config: FinalConfig, device: torch.device, deadline: float | None)
                         weight_decay=config.weight_decay, autocast=device.type == "cuda")
 
 
-@torch.no_grad()
-def _evaluate(model: torch.nn.Module, config: FinalConfig, data: ImageDataset, device: torch.device,
-              outcome: LoopOutcome) -> dict[str, Any]:
-    """Test-split metrics in float32 (the numbers the exported float32 model reproduces)."""
-    split, split_name = (data.test, "test") if len(data.test.labels) else (data.valid, "valid")
-    if split_name != "test":
-        logger.warning("the test split is empty; reporting metrics on the validation split")
-    model.eval()
-    loader = BatchLoader(split, 256, mean=data.mean, std=data.std, device=device, shuffle=False,
-                         augment=False, generator=torch.Generator(), channels_last=config.channels_last)
-    preds, labels, loss_sum = [], [], 0.0
-    for x, y in loader:
-        logits = logits_of(model(x)).float()
-        loss_sum += float(torch.nn.functional.cross_entropy(logits, y, reduction="sum"))
-        preds.append(logits.argmax(1).cpu())
-        labels.append(y.cpu())
-    y_true = torch.cat(labels).tolist() if labels else []
-    y_pred = torch.cat(preds).tolist() if preds else []
-    report = classification_metrics(y_true, y_pred, data.class_names)
+def _outcome_metrics(outcome: LoopOutcome, device: torch.device) -> dict[str, Any]:
     return {
-        "test_accuracy": report["accuracy"],
-        "test_loss": loss_sum / len(y_true) if y_true and math.isfinite(loss_sum) else None,
-        "evaluated_on": split_name,
-        **report,
         "best_valid_accuracy": outcome.best_valid_accuracy,
         "best_epoch": outcome.best_epoch,
         "weights": "best_valid" if outcome.best_valid_accuracy is not None else "last",
@@ -219,35 +180,25 @@ def _evaluate(model: torch.nn.Module, config: FinalConfig, data: ImageDataset, d
 
 
 def _write_inputs(out: Path, config: FinalConfig, arch: dict[str, Any], space_options: dict[str, Any],
-                  overrides: dict[str, Any], data: ImageDataset) -> None:
+                  overrides: dict[str, Any], preprocessing: dict[str, Any]) -> None:
     write_json(out / "architecture.json", arch)
-    write_json(out / "preprocessing.json", preprocessing_of(data, config.grayscale))
+    write_json(out / "preprocessing.json", preprocessing)
     cfg = {**config.to_dict(), "arch": arch, "space_options": space_options, "child_overrides": overrides}
     write_json(out / "train_config.json", cfg)
 
 
-def preprocessing_of(data: ImageDataset, grayscale: bool) -> dict[str, Any]:
-    """What ``predict.py`` needs to turn a file into the network's input, exactly as in training."""
-    return {**data.preprocessing(), "grayscale": grayscale, "scale": 1 / 255, "layout": "NCHW",
-            "decoder": "image_decode.py (searchcore/data/images.py)"}
-
-
-def _write_outputs(out: Path, model: torch.nn.Module, metrics: dict[str, Any], data: ImageDataset) -> None:
+def _write_outputs(out: Path, model: torch.nn.Module, metrics: dict[str, Any]) -> None:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = out / "model.pt.tmp"
     torch.save(state, tmp)
     tmp.replace(out / "model.pt")
     write_json(out / "metrics.json", metrics)
-    split: ImageSplit = data.test if len(data.test.labels) else data.valid
-    n = min(NUM_VERIFY_SAMPLES, len(split.labels))
-    save_file({"images": split.images[:n].contiguous(), "labels": split.labels[:n].contiguous()},
-              str(out / "test_samples.safetensors"))
 
 
 def _result(out: Path, outcome: LoopOutcome, metrics: dict[str, Any] | None, started: float,
             emitter: Emitter) -> FinalResult:
     return FinalResult(status=outcome.status, out_dir=str(out),
-                       test_accuracy=None if metrics is None else metrics["test_accuracy"],
+                       test_accuracy=None if metrics is None else metrics.get("test_accuracy"),
                        best_valid_accuracy=outcome.best_valid_accuracy, best_epoch=outcome.best_epoch,
                        epochs_run=outcome.epochs_run, elapsed_seconds=round(time.monotonic() - started, 3),
                        last_seq=emitter.last_seq, metrics=metrics)

@@ -120,13 +120,20 @@ def load_trained(train_dir: Path) -> tuple[nn.Module, dict[str, Any], dict[str, 
     arch = read_json(train_dir / "architecture.json")
     prep = read_json(train_dir / "preprocessing.json")
     cfg = read_json(train_dir / "train_config.json")
-    task = TaskSpec(in_channels=int(prep["channels"]), image_size=int(prep["image_size"]),
-                    num_classes=len(prep["class_names"]))
+    task = task_of(prep)
     model = build_child(arch, cfg.get("space_options") or {}, task, cfg.get("child_overrides") or {})
     state = torch.load(train_dir / "model.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     model.eval()
     return model, prep, cfg
+
+
+def task_of(prep: dict[str, Any]) -> TaskSpec:
+    """The task a training folder's ``preprocessing.json`` describes (``"task"``; older image
+    folders have only ``channels``, ``image_size`` and ``class_names``)."""
+    if "task" in prep:
+        return TaskSpec.from_dict(prep["task"])
+    return TaskSpec.image(int(prep["channels"]), int(prep["image_size"]), len(prep["class_names"]))
 
 
 def logits_of(output: Any) -> torch.Tensor:
