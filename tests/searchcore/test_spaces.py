@@ -10,7 +10,20 @@ import pytest
 import torch
 from torch import nn
 
-from searchcore.spaces import SearchSpace, TaskSpec, create_space, list_spaces, space_class
+from searchcore.cli.app import parse_space_options
+from searchcore.registry import UnknownNameError
+from searchcore.schema import Option, OptionsError
+from searchcore.spaces import (
+    SearchSpace,
+    TaskSpec,
+    create_space,
+    list_spaces,
+    register_space,
+    space_class,
+    unregister_space,
+)
+from searchcore.spaces._micro_space import MicroSpace, create_micro_space
+from searchcore.spaces.ops import OPS, ReLUConvBN
 
 SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3}
 TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1),
@@ -24,8 +37,8 @@ def _one_thread() -> None:
 
 
 def small_space(name: str, **extra: Any) -> SearchSpace:
-    fields = {f.name for f in dataclasses.fields(space_class(name).Options)}
-    return create_space(name, **{k: v for k, v in SMALL.items() if k in fields}, **extra)
+    names = space_class(name).schema.names()
+    return create_space(name, **{k: v for k, v in SMALL.items() if k in names}, **extra)
 
 
 def archs(space: SearchSpace, n: int = 4, seed: int = 0) -> list[Any]:
@@ -208,6 +221,159 @@ def test_describe_and_option_specs_are_json(name: str) -> None:
     specs = [s.to_dict() for s in space_class(name).option_specs()]
     json.dumps(specs)
     assert {s["name"] for s in specs} == {f.name for f in dataclasses.fields(space_class(name).Options)}
+
+
+# -- options: one schema per space ------------------------------------------------------------
+def edge_cases(option: Option) -> tuple[list[Any], list[Any]]:
+    """Values the schema must accept and values it must refuse, from the option's own declaration."""
+    if option.type == "int":
+        low, high = int(option.minimum), int(option.maximum)
+        return [low, high], [low - 1, high + 1, True, float(low), str(low)]
+    if option.type == "float":
+        return [option.minimum, option.maximum], [option.minimum - 1, option.maximum + 1, True, "1"]
+    if option.type == "multichoice":
+        choices = list(option.choices)
+        return ([choices[:1], choices, choices[::-1]],
+                [[], ["no_such_op"], [choices[0], choices[0]], choices[0], None])
+    if option.type == "choice":
+        return list(option.choices), ["no_such_choice", None, 1]
+    if option.type == "bool":
+        return [True, False], [1, "true", None]
+    return ["text"], [1, None]
+
+
+OPTIONS = [(name, option.name) for name in SPACES for option in space_class(name).schema.options]
+
+
+@pytest.mark.parametrize(("name", "option_name"), OPTIONS)
+def test_create_space_enforces_each_options_declared_range_and_choices(name: str, option_name: str) -> None:
+    option = space_class(name).schema[option_name]
+    good, bad = edge_cases(option)
+    for value in good:
+        space = create_space(name, **{option_name: value})
+        expected = tuple(value) if isinstance(value, list) else value
+        assert getattr(space.options, option_name) == expected
+    for value in bad:
+        if value is None:  # the registry drops None (= "the default")
+            assert getattr(create_space(name, **{option_name: None}).options, option_name) == option.default
+            continue
+        with pytest.raises(OptionsError) as caught:
+            create_space(name, **{option_name: value})
+        assert list(caught.value.errors) == [option_name], value
+        assert option_name in str(caught.value)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_unknown_option_is_refused_with_the_known_list(name: str) -> None:
+    with pytest.raises(OptionsError) as caught:
+        create_space(name, no_such_option=1)
+    (message,) = caught.value.errors["no_such_option"]
+    assert message == "unknown option; known: " + ", ".join(space_class(name).schema.names())
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_options_specs_and_defaults_come_from_the_schema(name: str) -> None:
+    cls = space_class(name)
+    assert cls.option_specs() == list(cls.schema.options)
+    assert [f.name for f in dataclasses.fields(cls.Options)] == cls.schema.names()
+    assert dataclasses.asdict(create_space(name).options) == cls.schema.defaults()
+    assert create_space(name).describe()["options"] == cls.schema.defaults()
+    with pytest.raises(OptionsError):
+        cls.Options(**{cls.schema.names()[0]: object()})  # the dataclass checks through the schema
+
+
+def cli_items(option: Option, value: Any) -> str:
+    text = ",".join(value) if isinstance(value, (list, tuple)) else str(value).lower()
+    return f"{option.name}={text}"
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_cli_text_and_json_give_the_same_options(name: str) -> None:
+    schema = space_class(name).schema
+    for pick in (0, -1):  # every option at its first, then at its last accepted edge value
+        values = {o.name: edge_cases(o)[0][pick] for o in schema.options}
+        items = [cli_items(schema[key], value) for key, value in values.items()]
+        from_json = create_space(name, **json.loads(json.dumps(values))).options
+        from_cli = create_space(name, **parse_space_options(name, items)).options
+        assert from_cli == from_json
+        assert schema.parse_text(items) == schema.parse(values)
+        dashed = [item.replace("_", "-", 1) if "_" in item.split("=")[0] else item for item in items]
+        assert parse_space_options(name, dashed) == parse_space_options(name, items)
+
+
+# -- a variant registered by a test: the micro cell machinery with another op list and table ----
+def conv1(c_in: int, c_out: int, stride: int, affine: bool = True) -> ReLUConvBN:
+    return ReLUConvBN(c_in, c_out, 1, stride, affine)
+
+
+TINY_MICRO = {
+    "description": "test variant: micro cells over conv1 (not in OPS), conv3 and max3",
+    "ops": ("conv1", "conv3", "max3"),
+    "op_table": {**OPS, "conv1": conv1},
+    "num_nodes": 2,
+    "cells_per_stage": 1,
+    "channels": 4,
+}
+
+
+@pytest.fixture
+def tiny_micro() -> Any:
+    @register_space
+    def tiny_micro(**options: Any) -> MicroSpace:
+        return create_micro_space("tiny-micro", TINY_MICRO, options)
+
+    yield "tiny-micro"
+    unregister_space("tiny-micro")
+
+
+def test_a_variant_entry_point_brings_its_own_op_list(tiny_micro: str) -> None:
+    assert tiny_micro in list_spaces()
+    cls = space_class(tiny_micro)
+    assert cls.name == tiny_micro and cls.schema["ops"].choices == TINY_MICRO["ops"]
+    assert cls.schema.defaults() == {"ops": ("conv1", "conv3", "max3"), "num_nodes": 2,
+                                     "cells_per_stage": 1, "channels": 4}
+    space = create_space(tiny_micro, ops=["conv1", "max3"])
+    assert type(space) is cls
+    assert {d.choices for d in space.decisions() if d.kind == "op"} == {("conv1", "max3")}
+    with pytest.raises(OptionsError, match="sep3"):
+        create_space(tiny_micro, ops=["sep3"])  # an enas-micro op, not this variant's
+    with pytest.raises(OptionsError, match="conv1"):
+        create_space("enas-micro", ops=["conv1"])
+
+
+def test_a_variant_builds_and_shares_weights_like_the_builtin_spaces(tiny_micro: str) -> None:
+    space, task = create_space(tiny_micro), TaskSpec(3, 9, 10)
+    supernet = space.build_supernet(task)
+    conv1_count = sum(isinstance(m, ReLUConvBN) and m.conv.kernel_size == (1, 1) for m in supernet.modules())
+    assert conv1_count > 0
+    x = torch.randn(2, 3, 9, 9)
+    uses_conv1 = 0
+    for arch in archs(space, 4, seed=8):
+        data = json.loads(json.dumps(space.arch_to_json(arch)))
+        assert space.arch_from_json(data) == arch and space.from_decisions(space.to_decisions(arch)) == arch
+        uses_conv1 += "conv1" in json.dumps(data)
+        child = space.build_child(arch, task, aux_head=True).train()
+        load_shared(child, supernet)
+        supernet.train()
+        torch.testing.assert_close(logits(child(x)), supernet(x, arch), rtol=1e-5, atol=1e-5)
+        logits(child(x)).sum().backward()
+    assert uses_conv1
+    foreign = {"space": "enas-micro", "normal": [[0, "conv1", 1, "max3"]], "reduce": [[0, "max3", 1, "max3"]]}
+    with pytest.raises(ValueError, match="unknown operation 'conv1'"):
+        create_space("enas-micro").arch_from_json(foreign)
+
+
+def test_unregistering_a_variant_forgets_it() -> None:
+    @register_space
+    def short_lived(**options: Any) -> MicroSpace:
+        return create_micro_space("short-lived", TINY_MICRO, options)
+
+    assert space_class("short-lived").schema["ops"].choices == TINY_MICRO["ops"]
+    unregister_space("short-lived")
+    assert "short-lived" not in list_spaces()
+    for lookup in (create_space, space_class, unregister_space):
+        with pytest.raises(UnknownNameError):
+            lookup("short-lived")
 
 
 @pytest.mark.parametrize("name", SPACES)
