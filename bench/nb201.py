@@ -1,10 +1,12 @@
 """REINFORCE vs random search on the NAS-Bench-201 table (CIFAR-10 test accuracy, 200 epochs).
 
-Run: ``.venv/bin/python -m bench.nb201 [--table PATH] [--seeds 20]``. For each method and seed, the
-controller samples until it has evaluated ``max(budgets)`` DISTINCT architectures; a re-sampled
-architecture does not count toward the budget (REINFORCE still gets its reward and updates on it).
-Reported: best table accuracy found within the first 100 / 200 / 500 distinct architectures, mean
-and std over seeds, and a one-sided Welch t-test (REINFORCE > random).
+Run: ``.venv/bin/python -m bench.nb201 [--table PATH] [--seeds 20]``. Each method and seed is one
+run of the shipped search loop (``run_search`` with the ``benchmark`` evaluator and the settings a
+user gets by default: the evaluator's suggested controller options and architectures per step)
+with ``max_archs = max(budgets)`` DISTINCT architectures; a re-sampled architecture does not count
+toward the budget (REINFORCE still gets its reward and updates on it). Read from its
+``arch_sampled`` events: the best table accuracy found within the first 100 / 200 / 500 distinct
+architectures. Reported: mean and std over seeds, and a one-sided Welch t-test (REINFORCE > random).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import logging
 import math
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,43 +25,60 @@ import torch
 from scipy import stats
 
 from bench._common import format_table, write_result
-from searchcore.controllers import create_controller
-from searchcore.evaluators.base import EvaluatorContext
+from searchcore.config import SearchConfig
+from searchcore.controllers.lstm import ReinforceOptions
 from searchcore.evaluators.benchmark import BenchmarkEvaluator
-from searchcore.spaces.nb201 import NB201Options, NB201Space
+from searchcore.events import Event, ListSink
+from searchcore.search import run_search
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nb201_cifar10.csv"
 BUDGETS = (100, 200, 500)
-BATCH = BenchmarkEvaluator.suggested_samples_per_update  # architectures per controller update
-MAX_SAMPLES_FACTOR = 40  # give up after 40 * max(budgets) samples (a collapsed policy)
+MAX_SAMPLES_FACTOR = 40  # give up after about 40 * max(budgets) samples (a collapsed policy)
 
 
-def run_one(method: str, seed: int, table: Path, options: dict[str, Any], batch: int = BATCH,
-            budgets: tuple[int, ...] = BUDGETS) -> dict[str, Any]:
-    """Best accuracy found within each budget of distinct architectures, for one seed."""
-    space = NB201Space(NB201Options())
-    evaluator = BenchmarkEvaluator(EvaluatorContext(space=space, device=torch.device("cpu"), seed=seed,
-                                                    data=str(table)))
-    controller = create_controller(method, decisions=space.decisions(), initial_nodes=space.initial_nodes,
-                                   seed=seed, **options)
+def run_one(method: str, seed: int, table: Path, options: dict[str, Any] | None = None,
+            batch: int | None = None, budgets: tuple[int, ...] = BUDGETS) -> dict[str, Any]:
+    """Best accuracy found within each budget of distinct architectures, for one seed.
+
+    ``options``/``batch``: controller options and architectures per step beyond the shipped
+    defaults (``None``: what a user of ``run_search`` gets)."""
+    config = bench_config(method, seed, table, options, batch, max(budgets))
+    sink = ListSink()
+    with tempfile.TemporaryDirectory(prefix="nb201-bench-") as out:
+        run_search(config, out, sink=sink)
+    return best_within(sink.events, budgets)
+
+
+def bench_config(method: str, seed: int, table: Path, options: dict[str, Any] | None, batch: int | None,
+                 max_archs: int) -> SearchConfig:
+    steps = SearchConfig.controller_steps_per_epoch
+    per_step = batch or BenchmarkEvaluator.suggested_samples_per_update
+    cap = math.ceil(MAX_SAMPLES_FACTOR * max_archs / (steps * per_step))  # epochs: only a collapsed policy
+    return SearchConfig(space="nb201", data=str(table), evaluator="benchmark", controller=method,
+                        controller_options=dict(options or {}), archs_per_step=batch, max_archs=max_archs,
+                        max_epochs=cap, seed=seed, device="cpu")
+
+
+def best_within(events: list[Event], budgets: tuple[int, ...]) -> dict[str, Any]:
+    """From a search's events: the best reward among its first ``b`` distinct architectures."""
+    seen: set[str] = set()
     best, found, samples = -math.inf, {}, 0
-    while evaluator.distinct_evaluated < max(budgets) and samples < MAX_SAMPLES_FACTOR * max(budgets):
-        rewards = []
-        for values in controller.sample(batch):
-            before = evaluator.distinct_evaluated
-            reward = evaluator.reward(space.from_decisions(values))
-            if evaluator.distinct_evaluated > before:
-                best = max(best, reward)
-                if evaluator.distinct_evaluated in budgets:
-                    found[evaluator.distinct_evaluated] = best
-            rewards.append(reward)
-        samples += batch
-        controller.update(rewards)
+    for event in events:
+        if event.type != "arch_sampled":
+            continue
+        samples += 1
+        arch = event.payload["architecture"]["arch_str"]
+        if arch in seen:
+            continue
+        seen.add(arch)
+        best = max(best, event.payload["reward"])
+        if len(seen) in budgets:
+            found[len(seen)] = best
     for b in budgets:  # only reached if the policy collapsed before the budget
         found.setdefault(b, best)
-    return {"best": [found[b] for b in budgets], "samples": samples, "distinct": evaluator.distinct_evaluated}
+    return {"best": [found[b] for b in budgets], "samples": samples, "distinct": len(seen)}
 
 
 def summarise(results: dict[str, list[dict[str, Any]]], budgets: tuple[int, ...]) -> dict[str, Any]:
@@ -87,18 +107,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds first..first+seeds-1 (the defaults were tuned on seeds 0-19)")
-    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--batch", type=int, default=None,
+                        help="architectures per controller step (default: the evaluator's suggestion)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a reinforce option (default: the evaluator's suggested options)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    options = dict(BenchmarkEvaluator.suggested_controller_options["reinforce"])
+    overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
-        options[key] = json.loads(value)
+        overrides[key] = json.loads(value)
+    options = {**BenchmarkEvaluator.suggested_controller_options["reinforce"], **overrides}
     # "reinforce-enas" = the controller's ENAS defaults (only reward_scale), for reference.
-    methods = {"random": {}, "reinforce": options, "reinforce-enas": {"reward_scale": 0.01}}
+    suggested = BenchmarkEvaluator.suggested_controller_options["reinforce"]
+    enas = {k: getattr(ReinforceOptions(), k) for k in suggested if k != "reward_scale"}
+    methods = {"random": {}, "reinforce": overrides, "reinforce-enas": enas}
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     results: dict[str, list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}

@@ -43,6 +43,7 @@ class SearchConfig:
     batch_size: int = 160  # ENAS micro (official scripts: child_batch_size=160)
     controller_steps_per_epoch: int = 30
     derive_samples: int = 16
+    archs_per_step: int | None = None  # architectures per controller update; None: the evaluator's
 
     def __post_init__(self) -> None:
         if self.budget_seconds is None and self.max_archs is None and self.max_epochs is None:
@@ -52,6 +53,8 @@ class SearchConfig:
         for name in ("batch_size", "image_size", "controller_steps_per_epoch", "derive_samples"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if self.archs_per_step is not None and self.archs_per_step < 1:
+            raise ValueError("archs_per_step must be at least 1")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
-from searchcore.options import check_option_values, keyword_defaults
+from searchcore.evaluators.executor import Executor, InProcessExecutor, Job, Ticket, run_job
 from searchcore.registry import Registry
+from searchcore.schema import OptionsError, Schema
 
 _EVALUATORS: Registry[Evaluator] = Registry("evaluator")
 register_evaluator = _EVALUATORS.register
-INTERNAL_OPTIONS = ("budget_fraction",)  # passed by the search loop, not by users
 
 
 def create_evaluator(name: str, **kwargs: Any) -> Evaluator:
@@ -18,13 +18,23 @@ def create_evaluator(name: str, **kwargs: Any) -> Evaluator:
     return _EVALUATORS.create(name, **kwargs)
 
 
+def evaluator_schema(name: str) -> Schema:
+    """The user-settable options of evaluator ``name`` (unknown names raise)."""
+    return evaluator_class(name).schema
+
+
 def check_evaluator_options(name: str, options: dict[str, Any]) -> None:
-    """Raise ``ValueError`` for options ``name`` does not take or values of the wrong type, before
-    anything is built (the web app checks a search's settings this way when it is created)."""
-    _load_builtin_evaluators()
-    factory = _EVALUATORS.factory(name)
-    defaults = keyword_defaults(getattr(factory, "options_of", factory), skip=INTERNAL_OPTIONS)
-    check_option_values(f"{name} evaluator", defaults, options)
+    """``evaluator_schema(name).parse`` with one-line messages (``ValueError``), for callers that
+    want a sentence rather than ``OptionsError.errors``."""
+    schema = evaluator_schema(name)
+    try:
+        schema.parse(options, fill_defaults=False)
+    except OptionsError as exc:
+        known = set(schema.names())
+        raise ValueError("; ".join(
+            f"unknown {name} evaluator option {key}; known: {', '.join(schema.names()) or 'none'}"
+            if key not in known else f"{name} evaluator option {key}: {', '.join(messages)}"
+            for key, messages in exc.errors.items())) from exc
 
 
 def evaluator_class(name: str) -> type[Evaluator]:
@@ -43,5 +53,6 @@ def _load_builtin_evaluators() -> None:
     from searchcore.evaluators import benchmark, shared  # noqa: F401
 
 
-__all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "check_evaluator_options", "create_evaluator",
-           "evaluator_class", "list_evaluators", "register_evaluator"]
+__all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "Executor", "InProcessExecutor", "Job", "Ticket",
+           "check_evaluator_options", "create_evaluator", "evaluator_class", "evaluator_schema",
+           "list_evaluators", "register_evaluator", "run_job"]

@@ -7,18 +7,25 @@
   test accuracy in percent.
 - ``scratch`` (later issue): trains each child from scratch for K epochs.
 
+Scoring goes through ``submit(archs) -> Ticket`` and ``wait(ticket, should_stop)``: the search loop
+submits a controller step's batch and waits for it, so an evaluator may score the batch anywhere
+(its jobs go to ``context.executor``, see ``searchcore.evaluators.executor``). ``reward`` is the
+one-architecture shorthand.
+
 Evaluators never import Django/Celery; device and seed are injected through ``EvaluatorContext``.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 
+from searchcore.evaluators.executor import Executor, InProcessExecutor, Ticket
+from searchcore.schema import Schema
 from searchcore.spaces.base import IMAGE, SearchSpace
 
 
@@ -37,6 +44,7 @@ class EvaluatorContext:
     data: Any = None  # searchcore.data.ImageSplits for image spaces; table path for "benchmark"
     should_stop: Callable[[], bool] = lambda: False
     on_step: Callable[[int, int], None] = lambda done, total: None  # progress inside an epoch
+    executor: Executor = field(default_factory=InProcessExecutor)  # where self-contained jobs run
 
 
 class Evaluator(abc.ABC):
@@ -48,14 +56,29 @@ class Evaluator(abc.ABC):
     spaces: ClassVar[frozenset[str] | None] = None  # only these spaces (None: any of its kinds)
     needs_dataset: ClassVar[bool] = True  # False: ``data`` is something else (e.g. a table)
     needs_supernet: ClassVar[bool] = False  # True: the space must have a shared-weight supernet
+    summary: ClassVar[str] = ""  # one line for the designer and the CLI
+    schema: ClassVar[Schema] = Schema("evaluator")  # the user-settable options
+    suggested_samples_per_update: ClassVar[int] = 1  # architectures per controller step by default
 
     @abc.abstractmethod
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
         """One pass of weight training; ``sample_arch()`` returns an architecture per minibatch."""
 
     @abc.abstractmethod
+    def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
+        """Start scoring ``archs`` (``full``: on everything, as ``derive`` does); returns at once."""
+
+    @abc.abstractmethod
+    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
+        """Rewards of the submitted architectures, in order (higher is better); ``None`` when
+        ``should_stop()`` said stop before all were scored (the batch is then dropped)."""
+
     def reward(self, arch: Any, full: bool = False) -> float:
-        """Reward of one architecture; higher is better."""
+        """Reward of one architecture, never interrupted."""
+        rewards = self.wait(self.submit([arch], full=full), lambda: False)
+        if rewards is None or len(rewards) != 1:
+            raise RuntimeError(f"{self.name} evaluator returned {rewards!r} for one architecture")
+        return rewards[0]
 
     def steps_per_epoch(self) -> int:
         return 0

@@ -3,6 +3,9 @@
 ``context.data`` is the path of a CSV with columns ``arch`` (the benchmark's arch string) and
 ``cifar10_test_acc_200ep`` (test accuracy in percent after 200 epochs). The reward of an nb201
 architecture is that accuracy, in percent. Nothing is trained.
+
+Each architecture is a self-contained job (its JSON + the table's path) run by
+``run_benchmark_job`` through the context's executor; a lookup is pure, so a job is idempotent.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import csv
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
+from searchcore.evaluators.executor import Job, Metrics, Ticket, register_job_runner
+from searchcore.schema import Schema
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,8 @@ class BenchmarkEvaluator(Evaluator):
     trains_weights = False
     spaces = frozenset({"nb201"})
     needs_dataset = False  # ``data`` is the table CSV
+    summary: ClassVar[str] = "NAS-Bench-201 table lookup: instant, for the nb201 space only."
+    schema: ClassVar[Schema] = Schema("benchmark evaluator")
     # Options the search loop should give the controller unless the user set them. The table's
     # rewards are percent and the controller's defaults expect [0, 1], hence ``reward_scale``; the
     # rest was tuned by bench/nb201.py (5 samples per update): no temperature, tanh bound 1.1 on op
@@ -70,16 +77,15 @@ class BenchmarkEvaluator(Evaluator):
         "reinforce": {"reward_scale": 0.01, "temperature": 0, "op_tanh_reduce": 1.0, "lr": 0.03,
                       "baseline_decay": 0.9},
     }
-    suggested_samples_per_update = 5
+    suggested_samples_per_update: ClassVar[int] = 5
 
     def __init__(self, context: EvaluatorContext) -> None:
-        if getattr(context.space, "name", None) != "nb201":
-            raise ValueError(f"the benchmark evaluator scores only the nb201 space, not "
-                             f"{getattr(context.space, 'name', context.space)!r}")
+        # the space is judged by ``searchcore.compat`` from ``spaces`` before anything is built
         if context.data is None:
             raise ValueError("the benchmark evaluator needs the table CSV path as its data")
         self.context = context
         self.table = load_table(context.data)
+        self.table_path = str(Path(context.data).resolve())
         self._seen: set[str] = set()
 
     @property
@@ -89,23 +95,42 @@ class BenchmarkEvaluator(Evaluator):
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
         return EpochStats(loss=None, accuracy=None, steps=0)
 
-    def reward(self, arch: Any, full: bool = False) -> float:
-        arch_str = getattr(arch, "arch_str", None)
-        if arch_str is None and isinstance(arch, dict):
-            arch_str = self.context.space.arch_from_json(arch).arch_str
-        if arch_str is None:
+    def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
+        jobs = [Job(self.name, self._arch_json(arch), {"table": self.table_path}) for arch in archs]
+        return Ticket(size=len(jobs), handle=(self.context.executor.submit(jobs), jobs))
+
+    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
+        inner, jobs = ticket.handle
+        metrics = self.context.executor.wait(inner, should_stop)
+        if metrics is None:
+            return None
+        self._seen.update(job.arch["arch_str"] for job in jobs)
+        return [float(m["reward"]) for m in metrics]
+
+    def _arch_json(self, arch: Any) -> dict[str, Any]:
+        space = self.context.space
+        if isinstance(arch, dict):
+            arch = space.arch_from_json(arch)
+        if getattr(arch, "arch_str", None) is None:
             raise ValueError(f"the benchmark evaluator needs an nb201 architecture, "
                              f"got {type(arch).__name__}")
-        if arch_str not in self.table:
-            raise ValueError(f"architecture {arch_str} is not in the benchmark table")
-        self._seen.add(arch_str)
-        return self.table[arch_str]
+        return space.arch_to_json(arch)
 
     def state_dict(self) -> dict[str, Any]:
         return {"seen": sorted(self._seen)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self._seen = set(state.get("seen", []))
+
+
+@register_job_runner("benchmark")
+def run_benchmark_job(job: Job) -> Metrics:
+    """The table's accuracy of ``job.arch`` (``settings["table"]``: the CSV's path)."""
+    table = load_table(job.settings["table"])
+    arch_str = job.arch.get("arch_str")
+    if arch_str not in table:
+        raise ValueError(f"architecture {arch_str} is not in the benchmark table")
+    return {"reward": table[arch_str]}
 
 
 @register_evaluator("benchmark")

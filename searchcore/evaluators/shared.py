@@ -22,14 +22,17 @@ Supernet and inputs use ``channels_last`` (measured on CPU, 1 thread, 32x32 tiny
 nb201 16ch 0.22-0.43 s/epoch vs 0.40-0.60 without; enas-micro 16ch 0.55-0.66 vs 0.85-1.9; it is
 the usual layout for convolutions on CUDA too). The validation split is materialised once on the
 device as normalised float batches.
+
+Rewards need this process's supernet, so ``submit``/``wait`` score in process (the batch is
+scored when waited on, ``should_stop`` checked between architectures), not through the executor.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -37,15 +40,36 @@ from torch import nn
 
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
+from searchcore.evaluators.executor import Ticket
+from searchcore.schema import Option, Schema
 from searchcore.training.schedules import cosine_at, set_lr
 
 logger = logging.getLogger(__name__)
+
+SCHEMA = Schema("shared evaluator", (
+    Option("batch_size", "int", 64, "images per supernet training step and per reward minibatch",
+           minimum=1, maximum=4096),
+    Option("lr", "float", 0.05, "peak SGD learning rate (cosine over the budget)", minimum=1e-6,
+           maximum=10.0),
+    Option("lr_min", "float", 0.0005, "learning rate at the end of the budget", minimum=0.0, maximum=10.0),
+    Option("momentum", "float", 0.9, "SGD (Nesterov) momentum", minimum=0.0, maximum=0.999),
+    Option("weight_decay", "float", 1e-4, "L2 weight decay", minimum=0.0, maximum=0.1),
+    Option("grad_clip", "float", 5.0, "gradient norm clip (0 or none: off)", minimum=0.0, maximum=1000.0,
+           nullable=True),
+    Option("augment", "bool", True, "random crop and flip of training images"),
+    Option("amp", "bool", True, "bf16 autocast on CUDA"),
+    Option("channels_last", "bool", True, "channels-last memory layout"),
+))
 
 
 class SharedEvaluator(Evaluator):
     name = "shared"
     trains_weights = True
     needs_supernet = True
+    summary: ClassVar[str] = ("Weight sharing (ENAS): one supernet, each architecture scored on validation "
+                              "batches. Fast.")
+    schema: ClassVar[Schema] = SCHEMA
+    suggested_samples_per_update: ClassVar[int] = 1  # ENAS: one architecture per controller step
 
     def __init__(self, context: EvaluatorContext, *, batch_size: int = 64, lr: float = 0.05,
                  lr_min: float = 0.0005, momentum: float = 0.9, weight_decay: float = 1e-4,
@@ -120,8 +144,20 @@ class SharedEvaluator(Evaluator):
         return loss, logits.detach()
 
     # -- rewards --------------------------------------------------------------------------------
+    def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
+        return Ticket(size=len(archs), handle=(tuple(archs), full))
+
+    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
+        archs, full = ticket.handle
+        rewards = []
+        for i, arch in enumerate(archs):
+            if i and should_stop():
+                return None
+            rewards.append(self._score(arch, full))
+        return rewards
+
     @torch.no_grad()
-    def reward(self, arch: Any, full: bool = False) -> float:
+    def _score(self, arch: Any, full: bool) -> float:
         self.net.train()  # batch statistics, see the module docstring
         if full:
             batches = self.valid_batches
@@ -160,5 +196,4 @@ def shared_evaluator(context: EvaluatorContext, **options: Any) -> SharedEvaluat
     return SharedEvaluator(context, **options)
 
 
-shared_evaluator.options_of = SharedEvaluator.__init__  # type: ignore[attr-defined]  # user options
 shared_evaluator.evaluator_class = SharedEvaluator  # type: ignore[attr-defined]

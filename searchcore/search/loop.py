@@ -3,7 +3,11 @@
 ``run_search(config, out_dir)`` drives one search. An epoch is, for an evaluator that trains
 weights (``shared``), one pass of supernet training with a controller-sampled architecture per
 minibatch followed by ``controller_steps_per_epoch`` controller updates (ENAS); for ``benchmark``
-it is just the controller updates. After the budget is used up, ``derive`` samples
+it is just the controller updates. A controller step samples ``archs_per_step`` architectures
+(``SearchConfig.archs_per_step``, default the evaluator's ``suggested_samples_per_update``), submits
+them to the evaluator, waits for their rewards (polling cancel and budget) and updates the
+controller once on the batch; the last step of a ``max_archs`` budget samples no more than the
+budget has left, so the count never overshoots. After the budget is used up, ``derive`` samples
 ``derive_samples`` architectures (plus the greedy one and the best seen), scores each on the whole
 validation split (or the table) and keeps the best.
 
@@ -28,6 +32,7 @@ import torch
 
 from searchcore.config import SearchConfig
 from searchcore.device import resolve_device, seed_everything
+from searchcore.evaluators import Executor
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, controller_share, train_share
@@ -54,22 +59,25 @@ class SearchCancelled(Exception):
 def run_search(config: SearchConfig, out_dir: str | os.PathLike[str], *, sink: EventSink | None = None,
                should_stop: Callable[[], bool] | None = None,
                on_checkpoint: Callable[[int], None] | None = None,
-               emit_finished: bool = True) -> SearchResult:
+               emit_finished: bool = True, executor: Executor | None = None) -> SearchResult:
     """Run (or resume, or return the stored result of) the search ``config`` in ``out_dir``.
 
     ``emit_finished=False``: the caller continues the same event stream (final training) and emits
     ``finished`` itself; the loop then ends with a ``status`` event ``search_ended`` instead.
+    ``executor``: where the evaluator runs its jobs (default: in this process).
     """
     loop = SearchLoop(config, Path(out_dir), sink=sink, should_stop=should_stop,
-                      on_checkpoint=on_checkpoint, emit_finished=emit_finished)
+                      on_checkpoint=on_checkpoint, emit_finished=emit_finished, executor=executor)
     return loop.run()
 
 
 class SearchLoop:
     def __init__(self, config: SearchConfig, out_dir: Path, *, sink: EventSink | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 on_checkpoint: Callable[[int], None] | None = None, emit_finished: bool = True) -> None:
+                 on_checkpoint: Callable[[int], None] | None = None, emit_finished: bool = True,
+                 executor: Executor | None = None) -> None:
         self.config = config
+        self.executor = executor
         self.out_dir = out_dir
         self.sink = sink
         self.user_should_stop = should_stop or (lambda: False)
@@ -117,7 +125,8 @@ class SearchLoop:
             raise SearchSetupError(str(exc)) from exc
         self.generator = seed_everything(self.config.seed)
         self.parts = build_parts(self.config, device, should_stop=self.progress.poll,
-                                 on_step=self._on_train_step, budget_fraction=self.progress.fraction)
+                                 on_step=self._on_train_step, budget_fraction=self.progress.fraction,
+                                 executor=self.executor)
         if checkpoint is not None:
             self.resume(checkpoint)
             # ``resumed_after``: events after that seq were dropped and are emitted again, so a
@@ -174,36 +183,60 @@ class SearchLoop:
         return parts.evaluator.train_epoch(sample_arch)
 
     def train_controller(self) -> list[float]:
-        """``controller_steps_per_epoch`` policy updates, each on one sampled architecture."""
-        parts, rewards = self.parts, []
+        """``controller_steps_per_epoch`` policy updates, each on a batch of sampled architectures."""
+        rewards: list[float] = []
         steps = self.config.controller_steps_per_epoch
         for i in range(steps):
             if self.progress.poll():
                 break
-            arch = parts.space.from_decisions(parts.controller.sample(1)[0])
-            reward = float(parts.evaluator.reward(arch))
-            stats = parts.controller.update([reward])
-            self.state.step += 1
-            self._record(arch, reward)
-            # the count rides along so a viewer's counter keeps pace with the reward chart
-            self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
-                              **stats.to_dict())
-            rewards.append(reward)
+            batch = self.controller_step()
+            if batch is None:
+                break
+            rewards.extend(batch)
             self.progress.set_epoch_frac(controller_share(self._train_part(), i + 1, steps))
             if self.state.step == 1:
                 self.progress.emit(force=True)  # the progress card comes alive with the charts' first point
         return rewards
+
+    def controller_step(self) -> list[float] | None:
+        """Sample, submit, wait, update once; ``None`` when a stop came while waiting (the batch is
+        dropped: nothing recorded, no update; a resume redoes it from the last checkpoint)."""
+        parts = self.parts
+        archs = [parts.space.from_decisions(v) for v in parts.controller.sample(self._step_size())]
+        rewards = parts.evaluator.wait(parts.evaluator.submit(archs), self.progress.poll)
+        if rewards is None:
+            return None
+        rewards = [float(r) for r in rewards]
+        stats = parts.controller.update(rewards)
+        self.state.step += 1
+        for arch, reward in zip(archs, rewards, strict=True):
+            self._record(arch, reward)
+        # the count rides along so a viewer's counter keeps pace with the reward chart; the best so
+        # far lets a reader (bench/nb201.py) follow quality per architecture evaluated
+        self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
+                          best_reward=self.state.best_reward, **stats.to_dict())
+        return rewards
+
+    def _step_size(self) -> int:
+        """``archs_per_step``, cut to what a ``max_archs`` budget has left (each sample adds at most
+        one to the count, distinct or not)."""
+        n = self.parts.archs_per_step
+        if self.budget.max_archs is not None:
+            n = min(n, max(1, self.budget.max_archs - self._archs_used()))
+        return n
 
     def derive(self) -> None:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
         parts = self.parts
         self._status("deriving", "scoring candidate architectures on the whole validation split")
         candidates = self._derive_candidates()
+        if self.user_should_stop():
+            raise SearchCancelled
+        rewards = parts.evaluator.wait(parts.evaluator.submit(candidates, full=True), self.user_should_stop)
+        if rewards is None:
+            raise SearchCancelled
         best_json, best_reward = None, None
-        for arch in candidates:
-            if self.user_should_stop():
-                raise SearchCancelled
-            reward = float(parts.evaluator.reward(arch, full=True))
+        for arch, reward in zip(candidates, map(float, rewards), strict=True):
             if best_reward is None or reward > best_reward:
                 best_json, best_reward = parts.space.arch_to_json(arch), reward
         self.state.best_arch, self.state.best_reward = best_json, best_reward
@@ -247,7 +280,7 @@ class SearchLoop:
     def _archs_used(self) -> int:
         """Architectures evaluated, as the ``max_archs`` budget counts them (and as every event and
         the result report them): distinct ones for ``benchmark``, controller samples otherwise."""
-        return self.state.step if self.parts.evaluator.trains_weights else len(self.state.distinct)
+        return self.state.samples if self.parts.evaluator.trains_weights else len(self.state.distinct)
 
     def _on_train_step(self, done: int, total: int) -> None:
         self.progress.set_epoch_frac((done / max(total, 1)) * self._train_share())

@@ -2,7 +2,8 @@
 
 Every user-caused problem found here (unknown space/controller/evaluator name, bad space option,
 unreadable dataset, missing file) is re-raised as ``SearchSetupError`` with the original one-line
-message, so the CLI and the web app can show it without a traceback.
+message, so the CLI and the web app can show it without a traceback. A space/evaluator pair that
+cannot run is refused by ``searchcore.compat.combination_errors`` before anything is built.
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from typing import Any
 
 import torch
 
+from searchcore.compat import combination_errors
 from searchcore.config import SearchConfig
 from searchcore.controllers import Controller, create_controller
-from searchcore.evaluators import Evaluator, EvaluatorContext, create_evaluator
+from searchcore.evaluators import (
+    Evaluator,
+    EvaluatorContext,
+    Executor,
+    create_evaluator,
+    evaluator_class,
+    evaluator_schema,
+)
+from searchcore.evaluators.executor import InProcessExecutor
 from searchcore.registry import UnknownNameError
 from searchcore.spaces import SearchSpace, create_space
 
@@ -25,7 +35,12 @@ logger = logging.getLogger(__name__)
 
 
 class SearchSetupError(ValueError):
-    """A search cannot start because of its settings or its data; the message is for the user."""
+    """A search cannot start because of its settings or its data; the message is for the user.
+    ``errors`` maps a setting (``space``, ``evaluator``, ...) to its messages when one is to blame."""
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
 
 
 @dataclass
@@ -34,16 +49,20 @@ class SearchParts:
     controller: Controller
     evaluator: Evaluator
     data: Any
+    archs_per_step: int = 1  # architectures sampled, scored and learnt from per controller update
 
 
 def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Callable[[], bool],
-                on_step: Callable[[int, int], None], budget_fraction: Callable[[], float]) -> SearchParts:
+                on_step: Callable[[int, int], None], budget_fraction: Callable[[], float],
+                executor: Executor | None = None) -> SearchParts:
     try:
         space = create_space(config.space, **config.space_options)
+        check_combination(config)
+        options = evaluator_schema(config.evaluator).parse(config.evaluator_options, fill_defaults=False)
         data = _load_data(config)
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
-                                   should_stop=should_stop, on_step=on_step)
-        options = dict(config.evaluator_options)
+                                   should_stop=should_stop, on_step=on_step,
+                                   executor=executor or InProcessExecutor())
         if config.evaluator == "shared":
             options.setdefault("batch_size", config.batch_size)
             options["budget_fraction"] = budget_fraction
@@ -52,12 +71,26 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
                                        initial_nodes=space.initial_nodes, seed=config.seed,
                                        **controller_options(config, evaluator))
     except (UnknownNameError, ValueError, FileNotFoundError, TypeError) as exc:
+        if isinstance(exc, SearchSetupError):
+            raise
         if isinstance(exc, TypeError) and "argument" not in str(exc):
             raise  # a TypeError that is not about options is a bug, keep its traceback
         raise SearchSetupError(str(exc)) from exc
-    logger.info("search parts: space %s, controller %s, evaluator %s on %s",
-                config.space, config.controller, config.evaluator, device)
-    return SearchParts(space=space, controller=controller, evaluator=evaluator, data=data)
+    archs_per_step = config.archs_per_step or evaluator.suggested_samples_per_update
+    logger.info("search parts: space %s, controller %s (%s archs per step), evaluator %s on %s",
+                config.space, config.controller, archs_per_step, config.evaluator, device)
+    return SearchParts(space=space, controller=controller, evaluator=evaluator, data=data,
+                       archs_per_step=archs_per_step)
+
+
+def check_combination(config: SearchConfig) -> None:
+    """``SearchSetupError`` naming the setting and the reason when space and evaluator cannot go
+    together (unknown names keep their registries' messages: they are raised before this)."""
+    evaluator_class(config.evaluator)  # an unknown name raises the registry's message
+    errors = combination_errors(config.space, config.evaluator)
+    if errors:
+        message = "; ".join(f"{field}: {msg}" for field, msgs in errors.items() for msg in msgs)
+        raise SearchSetupError(message, errors)
 
 
 def controller_options(config: SearchConfig, evaluator: Evaluator) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def unique_archs(archs: list[Any], to_json: Callable[[Any], dict[str, Any]]) -> 
 class LoopState:
     epoch: int = 0  # epochs finished (an epoch cut short by the budget counts)
     step: int = 0  # controller updates so far
+    samples: int = 0  # architectures scored by the controller steps (``archs_per_step`` per update)
     distinct: set[int] = field(default_factory=set)
     best_reward: float | None = None
     best_arch: dict[str, Any] | None = None
@@ -50,6 +51,7 @@ class LoopState:
 
     def record(self, arch_json: dict[str, Any], reward: float) -> bool:
         """Count one evaluated architecture; True when it is a new best."""
+        self.samples += 1
         self.distinct.add(arch_key(arch_json))
         if self.best_reward is None or reward > self.best_reward:
             self.best_reward, self.best_arch = float(reward), arch_json
@@ -60,6 +62,7 @@ class LoopState:
         return {
             "epoch": self.epoch,
             "step": self.step,
+            "samples": self.samples,
             "distinct": torch.tensor(sorted(self.distinct), dtype=torch.int64),
             "best_reward": self.best_reward,
             "best_arch": json.dumps(self.best_arch) if self.best_arch is not None else None,
@@ -72,6 +75,7 @@ class LoopState:
         return cls(
             epoch=int(state["epoch"]),
             step=int(state["step"]),
+            samples=int(state.get("samples", state["step"])),  # older checkpoints: one sample per step
             distinct={int(v) for v in state["distinct"].tolist()},
             best_reward=None if state["best_reward"] is None else float(state["best_reward"]),
             best_arch=json.loads(best) if best is not None else None,
@@ -85,11 +89,12 @@ def normalised_config(config_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_same_config(saved: dict[str, Any], current: dict[str, Any], where: str) -> None:
-    """Raise ``CheckpointError`` naming the settings that differ from the checkpoint's."""
+    """Raise ``CheckpointError`` naming the settings that differ from the checkpoint's (a setting
+    added since, at its default ``None``, is no difference)."""
     old, new = normalised_config(saved), normalised_config(current)
-    if old == new:
-        return
     keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if not keys:
+        return
     diffs = "; ".join(f"{k}: {old.get(k)!r} in the checkpoint, {new.get(k)!r} now" for k in keys)
     raise CheckpointError(
         f"{where} holds a checkpoint of a search with other settings ({diffs}); "

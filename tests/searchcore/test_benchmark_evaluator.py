@@ -5,11 +5,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
 
+from searchcore.compat import combination_errors
 from searchcore.controllers import create_controller
 from searchcore.evaluators import EvaluatorContext, create_evaluator
 from searchcore.evaluators.benchmark import BenchmarkEvaluator, load_table
@@ -59,10 +59,10 @@ def test_counts_distinct_architectures_and_round_trips() -> None:
 
 
 def test_clear_errors(tmp_path: Path) -> None:
-    context = EvaluatorContext(space=SimpleNamespace(name="enas-micro"), device=torch.device("cpu"), seed=0,
-                               data=str(TABLE))
-    with pytest.raises(ValueError, match="only the nb201 space"):
-        create_evaluator("benchmark", context=context)
+    # the space is judged from the declared ``spaces`` (the loop asks before building anything)
+    assert BenchmarkEvaluator.spaces == frozenset({"nb201"})
+    assert combination_errors("enas-micro", "benchmark") == {
+        "evaluator": ["the benchmark evaluator works only with the nb201 space(s)"]}
     with pytest.raises(ValueError, match="does not exist"):
         _evaluator(tmp_path / "missing.csv")
     wrong = tmp_path / "wrong.csv"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _table() -> dict[str, float]:
 
 def _config(**overrides: object) -> SearchConfig:
     settings: dict = {"space": "nb201", "data": str(TABLE), "evaluator": "benchmark", "controller": "random",
-                      "max_archs": 60, "controller_steps_per_epoch": 25}
+                      "max_archs": 60, "controller_steps_per_epoch": 5}
     settings.update(overrides)
     return SearchConfig(**settings)
 
@@ -42,7 +43,9 @@ def test_benchmark_search_events_budget_and_result(tmp_path: Path, controller: s
 
     sampled = [e.payload for e in events if e.type == "arch_sampled"]
     steps = [e.payload["step"] for e in events if e.type == "controller_step"]
-    assert steps == list(range(1, len(steps) + 1)) and len(sampled) == len(steps)
+    assert steps == list(range(1, len(steps) + 1))
+    per_step = Counter(a["step"] for a in sampled)  # the evaluator's suggestion: 5 per update
+    assert [per_step[s] for s in steps[:-1]] == [5] * (len(steps) - 1) and 1 <= per_step[steps[-1]] <= 5
     distinct = {a["architecture"]["arch_str"] for a in sampled}
     assert len(distinct) == 60 == result.archs_evaluated  # max_archs counts distinct architectures
     table = _table()
@@ -58,7 +61,7 @@ def test_benchmark_search_events_budget_and_result(tmp_path: Path, controller: s
     stored = json.loads((tmp_path / "result.json").read_text())
     assert stored["space"] == "nb201" and stored["status"] == "succeeded"
     assert stored["best"] == {"architecture": result.best_arch, "reward": result.best_reward}
-    assert stored["epochs"] == result.epochs == 3  # 25 + 25 + a cut third epoch
+    assert stored["epochs"] == result.epochs == 3  # 5 + 5 steps of 5 + a cut third epoch
     assert stored["config"]["controller"] == controller
     keys = {"space", "best", "status", "epochs", "archs_evaluated", "elapsed_seconds", "config"}
     assert set(stored) >= keys
@@ -115,15 +118,17 @@ def test_setup_error_is_recorded_as_failed_and_raised(tmp_path: Path) -> None:
 
 
 def test_benchmark_refuses_a_non_nb201_space(tmp_path: Path) -> None:
-    with pytest.raises(SearchSetupError, match="nb201"):
+    expected = "^evaluator: the benchmark evaluator works only with the nb201"
+    with pytest.raises(SearchSetupError, match=expected) as caught:
         run_search(_config(space="enas-micro"), tmp_path)
+    assert list(caught.value.errors) == ["evaluator"]  # searchcore.compat names the field to blame
 
 
 def test_progress_is_steady_consistent_and_counts_what_the_budget_counts(tmp_path: Path) -> None:
     """The live page's progress card is drawn from these events alone: they must come at least
     every ``PROGRESS_EVERY_S`` (plus one step) inside an epoch, never go back, and report
-    architectures as ``max_archs`` counts them. Steps are slowed to ~50 ms so one epoch of 25
-    steps (1.25 s) outlasts the throttle, as a real epoch does."""
+    architectures as ``max_archs`` counts them. Polls are slowed to ~50 ms (5 per step of 5
+    architectures) so one epoch of 5 steps (1.25 s) outlasts the throttle, as a real epoch does."""
     from searchcore.search.loop import PROGRESS_EVERY_S
 
     def slow_poll() -> bool:
