@@ -17,6 +17,9 @@ writes a zip holding (in this order, every name sorted):
 - ``predict.py``, ``requirements.txt`` (onnxruntime, numpy, pillow pinned to the versions the
   package was verified with) and ``weights.safetensors`` (the ``state_dict``).
 
+What depends on the task kind (verification inputs, decoder, ``predict.py``, requirements, README)
+comes from the kind's exporter (``export.kinds``; the list above is the image package).
+
 Entries carry a fixed timestamp, so two exports of the same files give identical zip metadata.
 """
 
@@ -31,18 +34,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
-from searchcore.export.onnx import export_onnx, export_pytorch, normalise_samples
-from searchcore.export.readme import render_readme, requirements_text
+from searchcore.export.kinds import Exporter, exporter_for
+from searchcore.export.onnx import export_onnx, export_pytorch
 from searchcore.files import atomic_write
-from searchcore.training.io import SAMPLES_FILE, load_trained, read_json, write_json
+from searchcore.training.io import load_trained, read_json, task_of, write_json
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "template"
-DECODER_SOURCE = Path(__file__).resolve().parents[1] / "data" / "images.py"
 COPIED = ("architecture.json", "preprocessing.json", "metrics.json")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 DEFAULT_NAME = "model_package.zip"
@@ -57,11 +58,12 @@ def export_package(train_dir: str | os.PathLike[str], out: str | os.PathLike[str
     train_dir = Path(train_dir)
     target = _target_path(Path(out))
     model, prep, cfg = load_trained(train_dir)
-    samples = _load_samples(train_dir, prep)
+    exporter = exporter_for(task_of(prep).kind)
+    samples = exporter.samples(train_dir, prep)
     with tempfile.TemporaryDirectory(prefix="nas-export-") as tmp:
         stage = Path(tmp)
         info = _write_models(model, samples, stage)
-        _write_files(train_dir, stage, prep, cfg, info)
+        _write_files(exporter, train_dir, stage, prep, cfg, info)
         write_manifest(stage)
         _zip_dir(stage, target)
     logger.info("wrote the package %s (onnx via %s, %s)", target, info["onnx_exporter"], info["pytorch_file"])
@@ -76,16 +78,6 @@ def _target_path(out: Path) -> Path:
     return out / DEFAULT_NAME
 
 
-def _load_samples(train_dir: Path, prep: dict[str, Any]) -> torch.Tensor:
-    path = train_dir / SAMPLES_FILE
-    if not path.is_file():
-        raise ValueError(f"{train_dir} has no {SAMPLES_FILE}: the export cannot be checked on real images")
-    images = load_file(str(path))["images"]
-    if images.shape[0] == 0:
-        raise ValueError(f"{path} holds no images")
-    return normalise_samples(images, prep["mean"], prep["std"])
-
-
 def _write_models(model: nn.Module, samples: torch.Tensor, stage: Path) -> dict[str, Any]:
     info = export_onnx(model, samples, stage / "model.onnx")
     info.update(export_pytorch(model, samples, stage))
@@ -95,26 +87,17 @@ def _write_models(model: nn.Module, samples: torch.Tensor, stage: Path) -> dict[
     return info
 
 
-def _write_files(train_dir: Path, stage: Path, prep: dict[str, Any], cfg: dict[str, Any],
+def _write_files(exporter: Exporter, train_dir: Path, stage: Path, prep: dict[str, Any], cfg: dict[str, Any],
                  info: dict[str, Any]) -> None:
     for name in COPIED:
         (stage / name).write_bytes((train_dir / name).read_bytes())
-    (stage / "predict.py").write_bytes((TEMPLATE_DIR / "predict.py").read_bytes())
-    (stage / "image_decode.py").write_bytes(_decoder_source())
-    (stage / "requirements.txt").write_text(requirements_text(), encoding="utf-8")
+    for name, content in exporter.files(prep).items():
+        (stage / name).write_bytes(content)
+    (stage / "requirements.txt").write_text(exporter.requirements(), encoding="utf-8")
     write_json(stage / "export.json", info)
     metrics = read_json(stage / "metrics.json")
     arch = read_json(stage / "architecture.json")
-    (stage / "README.md").write_text(render_readme(arch, prep, metrics, cfg, info), encoding="utf-8")
-
-
-def _decoder_source() -> bytes:
-    """The training decoder, which must stay importable without searchcore or torch."""
-    source = DECODER_SOURCE.read_bytes()
-    text = source.decode("utf-8")
-    if "import searchcore" in text or "from searchcore" in text or "import torch" in text:
-        raise RuntimeError("searchcore/data/images.py imports searchcore or torch; predict.py cannot use it")
-    return source
+    (stage / "README.md").write_text(exporter.readme(arch, prep, metrics, cfg, info), encoding="utf-8")
 
 
 def write_manifest(folder: Path) -> Path:
