@@ -42,12 +42,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from webapp.accounts.middleware import TokenAuthMiddleware, origin_validator  # noqa: E402
+from webapp.bodylimit import BodyLimitApp  # noqa: E402
 from webapp.searches.routing import websocket_urlpatterns  # noqa: E402
 from webapp.staticfiles import StaticFilesApp  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": StaticFilesApp(django_asgi_app),
+        "http": BodyLimitApp(StaticFilesApp(django_asgi_app)),
         "websocket": origin_validator(
             AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),

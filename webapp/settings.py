@@ -130,7 +130,19 @@ MEDIA_URL = "/media/"  # never served directly: downloads go through views that 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # JSON bodies and form fields, not files
 FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
-DATASET_MAX_BYTES = envint("DATASET_MAX_BYTES", str(2 * 1024**3))
+# The largest dataset upload, enforced while the body streams in (webapp/bodylimit.py: 413 before
+# Django spools it; webapp/datasets/uploads.py where Django parses it); other bodies get REQUEST_MAX_BYTES.
+DATASET_MAX_UPLOAD_BYTES = envint("DATASET_MAX_UPLOAD_BYTES",
+                                  os.getenv("DATASET_MAX_BYTES", str(2 * 1024**3)))
+DATASET_MAX_BYTES = DATASET_MAX_UPLOAD_BYTES  # the older name
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024))
+FILE_UPLOAD_HANDLERS = [
+    "webapp.datasets.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # -- Redis, Channels, Celery ----------------------------------------------------------------
 REDIS_URL = os.getenv("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -68,7 +68,7 @@ def test_missing_file_and_size_limit(user, enqueued, settings) -> None:
     with pytest.raises(ValidationError) as err:
         create_dataset(user, "x", None)
     assert "file" in err.value.message_dict
-    settings.DATASET_MAX_BYTES = 10
+    settings.DATASET_MAX_UPLOAD_BYTES = 10
     with pytest.raises(ValidationError) as err:
         create_dataset(user, "x", SimpleUploadedFile("big.zip", _zip_bytes()))
     assert "larger than" in err.value.message_dict["file"][0]

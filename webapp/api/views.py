@@ -13,8 +13,10 @@ from searchcore.evaluators import list_evaluators
 from searchcore.spaces import create_space, list_spaces, space_class
 from webapp.api.auth import BadRequest, api_view, read_json
 from webapp.api.serializers import dataset_to_dict, has_package, search_to_dict
+from webapp.bodylimit import too_large_message
 from webapp.datasets.models import Dataset
 from webapp.datasets.services import create_dataset
+from webapp.datasets.uploads import upload_too_large
 from webapp.searches import services
 from webapp.searches.events import events_after
 from webapp.searches.models import Search
@@ -33,7 +35,11 @@ def _int_param(request: HttpRequest, name: str, default: int) -> int:
 @api_view("GET", "POST")
 def datasets(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
-        dataset = create_dataset(request.user, request.POST.get("name", ""), request.FILES.get("file"),
+        upload = request.FILES.get("file")
+        if upload_too_large(request):
+            message = too_large_message(request.path)
+            return JsonResponse({"error": message, "errors": {"file": [message]}}, status=413)
+        dataset = create_dataset(request.user, request.POST.get("name", ""), upload,
                                  kind=request.POST.get("kind") or None)
         return JsonResponse({"id": dataset.pk, "status": dataset.status}, status=201)
     rows = Dataset.objects.for_owner(request.user)[:LIST_LIMIT]

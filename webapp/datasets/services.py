@@ -8,6 +8,7 @@ in-memory uploads are written chunk by chunk.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -61,8 +62,8 @@ def _check_upload(name: str, uploaded_file: UploadedFile | None, kind: str | Non
         errors["file"] = ["Upload a .zip of images (class folders or a CSV manifest) or a .txt corpus."]
     elif uploaded_file.size == 0:
         errors["file"] = ["The file is empty."]
-    elif uploaded_file.size > settings.DATASET_MAX_BYTES:
-        limit = settings.DATASET_MAX_BYTES / 1024**3
+    elif uploaded_file.size > settings.DATASET_MAX_UPLOAD_BYTES:
+        limit = settings.DATASET_MAX_UPLOAD_BYTES / 1024**3
         errors["file"] = [f"The file is larger than the {limit:.3g} GiB limit."]
     elif suffix == ".zip" and not _looks_like_zip(uploaded_file):
         errors["file"] = ["This is not a readable zip archive."]
@@ -87,13 +88,14 @@ def _looks_like_zip(uploaded_file: UploadedFile) -> bool:
 
 
 def _store(uploaded_file: UploadedFile, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary_path = getattr(uploaded_file, "temporary_file_path", None)
     if temporary_path is not None:
         uploaded_file.file.flush()
         file_move_safe(temporary_path(), str(dest), allow_overwrite=True)
+        dest.chmod(0o600)
         return
-    with dest.open("wb") as out:
+    with os.fdopen(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         for chunk in uploaded_file.chunks():
             out.write(chunk)
 

@@ -12,8 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from webapp.bodylimit import too_large_message
 from webapp.datasets.models import Dataset
 from webapp.datasets.services import create_dataset
+from webapp.datasets.uploads import upload_too_large
 from webapp.pages.forms import DatasetUploadForm
 from webapp.pages.reports import dataset_context
 
@@ -36,6 +38,13 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 def dataset_new(request: HttpRequest) -> HttpResponse:
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     form = DatasetUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and upload_too_large(request):
+        message = too_large_message(request.path)
+        if wants_json:
+            return JsonResponse({"error": message, "errors": {"file": [message]}}, status=413)
+        form.is_valid()  # add_error needs a cleaned form
+        form.add_error(None, message)
+        return render(request, "datasets/new.html", {"form": form}, status=413)
     if request.method == "POST" and form.is_valid():
         try:
             dataset = create_dataset(request.user, form.cleaned_data["name"], form.cleaned_data["file"])
