@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from searchcore import FinalConfig, export_package, run_search, train_final
+from searchcore.compat import needs_dataset
 from searchcore.data import DatasetError
 from searchcore.events import Emitter
 from webapp.searches.config import to_search_config
@@ -93,7 +94,7 @@ class SearchRunner:
         if self.stop():
             return Search.CANCELLED, "Cancelled."
         final_budget = self.config.get("final_budget") or {}
-        has_final = self.search.dataset_id is not None
+        has_final = self._reads_dataset()  # a table search has no dataset to train on
         self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
                             eta_extra=float(final_budget.get("seconds") or 0.0) if has_final else 0.0)
         result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
@@ -126,11 +127,14 @@ class SearchRunner:
         return Search.SUCCEEDED, f"{done}; test accuracy {accuracy:.1%}."
 
     def _search_config(self) -> Any:
-        if self.search.dataset_id is None:
-            data = str(settings.NB201_TABLE)  # the benchmark evaluator's table
+        if not self._reads_dataset():
+            data = str(settings.NB201_TABLE)  # the table a dataset-free evaluator (benchmark) reads
         else:
             data = str(self.search.dataset.path)
         return to_search_config(self.config, data=data)
+
+    def _reads_dataset(self) -> bool:
+        return needs_dataset(self.config.get("evaluator") or "shared") and self.search.dataset_id is not None
 
     def _final_config(self, result: Any) -> FinalConfig:
         final_budget = self.config.get("final_budget") or {}
