@@ -17,6 +17,7 @@ from webapp.searches.realtime import event_to_message, search_group
 
 pytestmark = pytest.mark.django_db
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # the origin check compares Origin with the Host it was sent to
 
 
 def _event(seq: int, type_: str = "log") -> dict[str, Any]:
@@ -37,7 +38,7 @@ def _token(user) -> tuple[bytes, bytes]:
 
 def _communicator(search_id: int, headers: list[tuple[bytes, bytes]], after: int | None = 0):
     query = "" if after is None else f"?after={after}"
-    return WebsocketCommunicator(application, f"/ws/searches/{search_id}/{query}", headers=headers)
+    return WebsocketCommunicator(application, f"/ws/searches/{search_id}/{query}", headers=[HOST, *headers])
 
 
 def _run(coro_fn) -> Any:

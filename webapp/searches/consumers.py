@@ -13,6 +13,7 @@ with a new ``time`` and rebuilds its view from a fresh replay.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from webapp.searches import realtime
 from webapp.searches.events import event_time, events_after
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403  # not signed in
 CLOSE_NOT_FOUND = 4404  # no such search, or not yours
+CLOSE_TRY_AGAIN = 1013  # the channel layer (Redis) is unreachable: the page retries with back-off
+LAYER_ERRORS = (OSError, RedisError)  # redis-py's ConnectionError/TimeoutError are RedisErrors
 REPLAY_BATCH = 500
 
 
@@ -37,6 +41,60 @@ class SearchConsumer(AsyncJsonWebsocketConsumer):
     search_id: int = 0
     last_sent: int = 0
     group: str | None = None
+    accepted: bool = False
+    layer_failed: bool = False
+
+    # A Redis outage ends the socket with 1013 (the handshake accepted first), never an HTTP 500:
+    # in the handlers (``dispatch``), in the layer's receive loop (``channel_receive``) and, for
+    # the pub/sub layer, in ``new_channel`` (``__call__``).
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        try:
+            return await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as exc:
+            logger.warning("websocket: channel layer unavailable (%s); closing with %s", type(exc).__name__,
+                           CLOSE_TRY_AGAIN)
+            if not self.accepted:
+                await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
+    @property
+    def channel_receive(self) -> Any:
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, layer_receive: Any) -> None:
+        """Set by channels before it starts receiving: a failing layer becomes one ``layer.down`` message."""
+        async def guarded() -> dict[str, Any]:
+            if self.layer_failed:
+                await asyncio.Event().wait()  # already closing; the disconnect ends the consumer
+            try:
+                return await layer_receive()
+            except LAYER_ERRORS as exc:
+                self.layer_failed = True
+                return {"type": "layer.down", "error": type(exc).__name__}
+
+        self._channel_receive = guarded
+
+    async def layer_down(self, message: dict[str, Any]) -> None:
+        await self._layer_down(message["error"])
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        self.accepted = True
+        await super().accept(subprotocol, headers)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            await super().dispatch(message)
+        except LAYER_ERRORS as exc:
+            await self._layer_down(type(exc).__name__)
+
+    async def _layer_down(self, error: str) -> None:
+        logger.warning("search %s: channel layer unavailable (%s); closing with %s", self.search_id,
+                       error, CLOSE_TRY_AGAIN)
+        self.group = None  # nothing to discard: Redis is what failed
+        if not self.accepted:
+            await self.accept()
+        await self.close(code=CLOSE_TRY_AGAIN)
 
     async def connect(self) -> None:
         user = self.scope.get("user")

@@ -47,11 +47,15 @@ function connect() {
     if (isRewound(store, event)) { startOver(); return; }
     if (ingest(store, event)) scheduleRender();
   };
-  ws.onclose = () => {
+  ws.onclose = (closed) => {
     if (ws !== socket) return;
     if (store.finished) { setConnection("closed"); return; }
+    // 4403/4404: signed out or not this user's search; retrying cannot help.
+    if (closed.code === 4403 || closed.code === 4404) { setConnection("not available: reload the page"); return; }
+    // 1013: the server's message bus (Redis) is down for now; anything else: the network dropped.
+    const why = closed.code === 1013 ? "server busy, " : "";
     const delay = backoffDelay(attempt++, Math.random());
-    setConnection(`reconnecting in ${(delay / 1000).toFixed(1)} s`);
+    setConnection(`${why}reconnecting in ${(delay / 1000).toFixed(1)} s`);
     setTimeout(connect, delay);
   };
 }
