@@ -29,6 +29,7 @@ from searchcore.evaluators import (
 )
 from searchcore.evaluators.executor import InProcessExecutor
 from searchcore.registry import UnknownNameError
+from searchcore.schema import OptionsError
 from searchcore.spaces import SearchSpace, create_space
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
     try:
         space = create_space(config.space, **config.space_options)
         check_combination(config)
-        options = evaluator_schema(config.evaluator).parse(config.evaluator_options, fill_defaults=False)
+        options = _evaluator_options(config)
         data = _load_data(config)
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
                                    should_stop=should_stop, on_step=on_step,
@@ -81,6 +82,14 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
                 config.space, config.controller, archs_per_step, config.evaluator, device)
     return SearchParts(space=space, controller=controller, evaluator=evaluator, data=data,
                        archs_per_step=archs_per_step)
+
+
+def _evaluator_options(config: SearchConfig) -> dict[str, Any]:
+    try:
+        return evaluator_schema(config.evaluator).parse(config.evaluator_options, fill_defaults=False)
+    except OptionsError as exc:
+        messages = [f"{name}: {msg}" for name, msgs in exc.errors.items() for msg in msgs]
+        raise SearchSetupError(str(exc), {"evaluator_options": messages}) from exc
 
 
 def check_combination(config: SearchConfig) -> None:

@@ -161,6 +161,7 @@ def test_evaluator_options_and_summaries_come_from_the_schema() -> None:
 def test_bad_evaluator_options_are_a_setup_error(tmp_path: Path) -> None:
     from searchcore.search import SearchSetupError
 
-    with pytest.raises(SearchSetupError, match="lr: must be between"):
+    with pytest.raises(SearchSetupError, match="lr: must be between") as caught:
         run_search(SearchConfig(space="nb201", data=str(TABLE), evaluator="shared", max_epochs=1,
                                 evaluator_options={"lr": 99.0}), tmp_path)
+    assert caught.value.errors == {"evaluator_options": ["lr: must be between 1e-06 and 10"]}
