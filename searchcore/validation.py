@@ -1,0 +1,152 @@
+"""One check of a whole search configuration, as JSON, before anything is built.
+
+``validate_search`` takes the engine's configuration dictionary (``SearchConfig``'s fields without
+``data`` and ``device``, which whoever runs the search supplies, plus a ``final`` section of
+final-training settings) and returns the canonical dictionary and ``{field: [messages]}``.
+Options are checked against the declared schemas of the space, controller and evaluator and the
+combination against ``searchcore.compat``; no network, controller or dataset is constructed, so a
+request with ``lstm_size=5000`` costs microseconds, not an LSTM. The web app stores the canonical
+dictionary as it is and the worker hands it to ``SearchConfig.from_dict``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from searchcore import controllers, evaluators
+from searchcore.compat import combination_errors
+from searchcore.config import SearchConfig
+from searchcore.schema import Option, Schema
+from searchcore.spaces import create_space, space_class
+from searchcore.training.settings import FINAL_SCHEMA, final_errors
+
+MAX_SEARCH_SECONDS = 12 * 3600
+MAX_SEARCH_EPOCHS = 10_000
+MAX_ARCHS = 10**12  # besides the space's own size
+BUDGET_FIELDS = ("budget_seconds", "max_archs", "max_epochs")
+_DEFAULTS = SearchConfig.__dataclass_fields__
+
+SEARCH_SCHEMA = Schema("search", (
+    Option("budget_seconds", "float", None, "wall clock of the search phase (seconds)", 1,
+           MAX_SEARCH_SECONDS, nullable=True),
+    Option("max_archs", "int", None, "architectures evaluated / controller samples", 1, MAX_ARCHS,
+           nullable=True),
+    Option("max_epochs", "int", None, "search epochs", 1, MAX_SEARCH_EPOCHS, nullable=True),
+    Option("seed", "int", _DEFAULTS["seed"].default, "random seed", 0, 2**31 - 1),
+    Option("image_size", "int", _DEFAULTS["image_size"].default, "image side in pixels", 8, 512),
+    Option("grayscale", "bool", _DEFAULTS["grayscale"].default, "convert images to one channel"),
+    Option("batch_size", "int", _DEFAULTS["batch_size"].default, "search batch size", 1, 4096),
+    Option("controller_steps_per_epoch", "int", _DEFAULTS["controller_steps_per_epoch"].default,
+           "controller updates per search epoch", 1, 10_000),
+    Option("derive_samples", "int", _DEFAULTS["derive_samples"].default,
+           "samples scored to derive the final architecture", 1, 1000),
+))
+STRATEGY_FIELDS = ("space", "space_options", "controller", "controller_options", "evaluator",
+                   "evaluator_options", "final")
+STRATEGY_DEFAULTS = {"controller": "reinforce", "evaluator": "shared"}
+Errors = dict[str, list[str]]
+
+
+def validate_search(data: Any, *, dataset_kind: str | None = None) -> tuple[dict[str, Any], Errors]:
+    """``(canonical config, {})`` or ``({}, field -> messages)``; nothing is built to decide."""
+    if not isinstance(data, dict):
+        return {}, {"config": ["must be an object"]}
+    errors: Errors = {}
+    for key in sorted(set(data) - set(STRATEGY_FIELDS) - set(SEARCH_SCHEMA.names()), key=str):
+        errors[str(key)[:60]] = ["unknown setting"]
+    names = _names(data, errors)
+    plain = {k: v for k, v in data.items() if k in SEARCH_SCHEMA.names()}
+    errors.update(SEARCH_SCHEMA.errors(plain))
+    config: dict[str, Any] = {**(names or {})}
+    if names is not None:
+        combination = combination_errors(names["space"], names["evaluator"], names["controller"],
+                                         dataset_kind=dataset_kind)
+        if not set(combination) & {"space", "controller", "evaluator"}:  # the names are known
+            config.update(_options(data, names, errors))
+        errors.update(combination)
+    final, final_problems = final_errors(data.get("final", {}))
+    for name, messages in final_problems.items():
+        errors.setdefault("final", []).extend(f"{name}: {m}" for m in messages)
+    if errors:
+        return {}, errors
+    config.update(SEARCH_SCHEMA.parse(plain))
+    config["final"] = final
+    _check_budget(config, errors)
+    return ({}, errors) if errors else (config, {})
+
+
+def _names(data: dict[str, Any], errors: Errors) -> dict[str, str] | None:
+    names: dict[str, str] = {}
+    for field in ("space", "controller", "evaluator"):
+        value = data.get(field, STRATEGY_DEFAULTS.get(field))
+        if not isinstance(value, str) or not value:
+            errors[field] = ["required" if value in (None, "") else "must be a name"]
+        else:
+            names[field] = value
+    return names if len(names) == 3 else None
+
+
+def _options(data: dict[str, Any], names: dict[str, str], errors: Errors) -> dict[str, Any]:
+    """The three option dicts as given (canonical JSON values); problems under ``<kind>_options``."""
+    out: dict[str, Any] = {}
+    for kind in ("space", "controller", "evaluator"):
+        field = f"{kind}_options"
+        values = data.get(field, {})
+        problems = _option_errors(kind, names[kind], values)
+        if problems:
+            errors[field] = [f"{name}: {m}" if name != "options" else m
+                             for name, messages in problems.items() for m in messages]
+        else:
+            out[field] = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+    return out
+
+
+def _option_errors(kind: str, name: str, values: Any) -> Errors:
+    if not isinstance(values, dict):
+        return {"options": ["must be an object of option names and values"]}
+    if kind == "space":
+        problems = space_class(name).schema.errors(values)
+        if not problems:
+            try:  # cross-option rules of the options dataclass (cheap: no module is built)
+                space_class(name).Options(**values)
+            except (ValueError, TypeError) as exc:
+                problems = {"options": [str(exc)]}
+        return problems
+    getter = getattr(controllers if kind == "controller" else evaluators, f"{kind}_schema", None)
+    if getter is not None:
+        return getter(name).errors(values)
+    return _legacy_option_errors(kind, name, values)
+
+
+def _legacy_option_errors(kind: str, name: str, values: dict[str, Any]) -> Errors:
+    """Until ``controller_schema``/``evaluator_schema`` exist: names and types, still building nothing."""
+    try:
+        if kind == "evaluator":
+            evaluators.check_evaluator_options(name, values)
+        elif name == "reinforce":
+            from searchcore.controllers.lstm import ReinforceOptions
+            ReinforceOptions(**values)
+        elif values:
+            return {"options": [f"the {name} controller takes no options"]}
+    except (ValueError, TypeError) as exc:
+        return {"options": [str(exc)]}
+    return {}
+
+
+def _check_budget(config: dict[str, Any], errors: Errors) -> None:
+    if all(config[k] is None for k in BUDGET_FIELDS):
+        errors["budget_seconds"] = ["give a budget: seconds, max_archs or max_epochs"]
+        return
+    if config["max_archs"] is not None:
+        size = create_space(config["space"], **config["space_options"]).size()
+        if config["max_archs"] > size:
+            errors["max_archs"] = [f"must be at most {size}, the number of architectures in this space"]
+
+
+def search_config(stored: dict[str, Any], *, data: str, device: str) -> SearchConfig:
+    """The stored canonical config as ``SearchConfig`` (its ``final`` section is for final training)."""
+    return SearchConfig.from_dict({k: v for k, v in stored.items() if k != "final"} | {"data": data,
+                                                                                         "device": device})
+
+
+__all__ = ["FINAL_SCHEMA", "SEARCH_SCHEMA", "search_config", "validate_search"]
