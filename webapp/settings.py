@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "webapp.accounts.views.signup_open",
             ],
         },
     },
@@ -93,11 +94,18 @@ DATABASES = {
         os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=0
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not str(
+        DATABASES["default"]["NAME"]).startswith((":memory:", "file:")):
     # The worker writes events while the web server reads them: WAL lets readers and one writer
     # work at once; IMMEDIATE transactions plus a busy timeout queue writers instead of failing
     # with "database is locked".
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db = Path(DATABASES["default"]["NAME"])
+    _db.parent.mkdir(parents=True, exist_ok=True)
+    # Owner-only: SQLite gives the -wal/-shm files the database file's permissions.
+    os.close(os.open(_db, os.O_CREAT | os.O_RDWR, 0o600))
+    for _path in (_db, _db.with_name(_db.name + "-wal"), _db.with_name(_db.name + "-shm")):
+        if _path.exists() and _path.stat().st_mode & 0o077:
+            _path.chmod(0o600)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 30,
@@ -111,6 +119,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in: failures counted per user name and per client IP in the shared cache, checked before
+# the password hash (webapp/accounts/throttle.py); SIGNUP_OPEN=0 closes self-service sign-up.
+AUTHENTICATION_BACKENDS = ["webapp.accounts.backends.ThrottledModelBackend"]
+LOGIN_FAILURES_PER_USER = envint("LOGIN_FAILURES_PER_USER", "5")
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "30")
+LOGIN_THROTTLE_SECONDS = envint("LOGIN_THROTTLE_SECONDS", "900")
+SIGNUP_OPEN = envbool("SIGNUP_OPEN", "True")
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -165,6 +180,9 @@ elif CHANNEL_LAYER == "core":
 else:
     raise ImproperlyConfigured(f"CHANNEL_LAYER must be core or pubsub, not {CHANNEL_LAYER!r}")
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", REDIS_URL)
+# Shared by every web process (the login throttle's counters live here).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "nas", "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
 
 # -- NAS --------------------------------------------------------------------------------------
 NAS_DEVICE = os.getenv("NAS_DEVICE", "auto")
@@ -181,6 +199,16 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# NAS_TLS=1: the site is served over HTTPS (a TLS proxy in front of uvicorn that sets
+# X-Forwarded-Proto): secure cookies, HSTS, HTTP -> HTTPS redirects; passes `check --deploy`.
+NAS_TLS = envbool("NAS_TLS", "False")
+if NAS_TLS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "True")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", str(365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "True")
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "True")
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from webapp.accounts.services import (
     create_user,
-    get_or_create_token,
+    current_token,
     regenerate_token,
     token_from_header,
     user_for_token,
@@ -27,22 +29,26 @@ def test_create_user_requires_a_name() -> None:
     assert "username" in err.value.message_dict
 
 
-def test_token_is_made_once_and_finds_its_user(user) -> None:
-    token = get_or_create_token(user)
-    assert get_or_create_token(user).key == token.key
-    assert len(token.key) == 40
-    assert user_for_token(token.key) == user
+def test_token_is_stored_hashed_and_finds_its_user(user) -> None:
+    assert current_token(user) is None
+    key = regenerate_token(user)
+    assert len(key) == 40
+    stored = current_token(user)
+    assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest() and stored.prefix == key[:8]
+    assert key not in {stored.key_hash, stored.prefix}
+    assert user_for_token(key) == user
+    assert user_for_token(stored.key_hash) is None  # a leaked database row is not a key
     assert user_for_token("nope") is None
 
 
 def test_regenerated_token_replaces_the_old_one(user) -> None:
-    old = get_or_create_token(user).key
-    new = regenerate_token(user).key
+    old = regenerate_token(user)
+    new = regenerate_token(user)
     assert new != old and user_for_token(old) is None and user_for_token(new) == user
 
 
 def test_inactive_users_tokens_do_not_authenticate(user) -> None:
-    key = get_or_create_token(user).key
+    key = regenerate_token(user)
     user.is_active = False
     user.save()
     assert user_for_token(key) is None

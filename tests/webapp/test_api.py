@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from webapp.accounts.services import get_or_create_token
+from webapp.accounts.services import regenerate_token
 from webapp.searches.events import store_event
 from webapp.searches.models import Search, TrainedModel
 
@@ -24,7 +24,7 @@ def _zip() -> bytes:
 
 
 def _token_client(user) -> Client:
-    return Client(headers={"Authorization": f"Token {get_or_create_token(user).key}"})
+    return Client(headers={"Authorization": f"Token {regenerate_token(user)}"})
 
 
 def _search(owner, dataset, **kw: Any) -> Search:

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from webapp.accounts.services import get_or_create_token
+from webapp.accounts.services import regenerate_token
 from webapp.asgi import application
 from webapp.searches.events import store_event
 from webapp.searches.models import Search
@@ -33,7 +33,7 @@ def search(user) -> Search:
 
 
 def _token(user) -> tuple[bytes, bytes]:
-    return (b"authorization", f"Token {get_or_create_token(user).key}".encode())
+    return (b"authorization", f"Token {regenerate_token(user)}".encode())
 
 
 def _communicator(search_id: int, headers: list[tuple[bytes, bytes]], after: int | None = 0):

@@ -7,4 +7,5 @@ from webapp.accounts.models import ApiToken
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "created")
+    list_display = ("user", "prefix", "created")
+    readonly_fields = ("key_hash", "prefix")

@@ -10,7 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from webapp.accounts.models import ApiToken, new_key
+from webapp.accounts.models import ApiToken, hash_key, new_key
 
 logger = logging.getLogger(__name__)
 
@@ -35,28 +35,28 @@ def create_user(username: str, password: str, email: str = "") -> AbstractBaseUs
     return user
 
 
-def get_or_create_token(user: AbstractBaseUser) -> ApiToken:
-    """The user's API token, generated on first use."""
+def current_token(user: AbstractBaseUser) -> ApiToken | None:
+    """The user's token record (its hash and prefix; the key itself is not kept), if one was made."""
+    return ApiToken.objects.filter(user=user).first()
+
+
+def regenerate_token(user: AbstractBaseUser) -> str:
+    """Make a new key for ``user`` (the old one stops working) and return it: the only time it is seen."""
+    key = new_key()
+    fields = {"key_hash": hash_key(key), "prefix": key[:8]}
     try:
         with transaction.atomic():
-            token, _ = ApiToken.objects.get_or_create(user=user)
-    except IntegrityError:  # two first uses at once: the other one won
-        token = ApiToken.objects.get(user=user)
-    return token
-
-
-def regenerate_token(user: AbstractBaseUser) -> ApiToken:
-    token = get_or_create_token(user)
-    token.key = new_key()
-    token.save(update_fields=["key"])
-    return token
+            ApiToken.objects.update_or_create(user=user, defaults=fields)
+    except IntegrityError:  # a concurrent first token for this user won the insert: replace it
+        ApiToken.objects.filter(user=user).update(**fields)
+    return key
 
 
 def user_for_token(key: str) -> AbstractBaseUser | None:
     """The active user owning ``key``, or ``None``."""
     if not key:
         return None
-    token = ApiToken.objects.select_related("user").filter(key=key).first()
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
     if token is None or not token.user.is_active:
         return None
     return token.user

@@ -4,13 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from webapp.pages import views_assets, views_auth, views_datasets, views_designer, views_searches
+from webapp.accounts.views import LoginView
+from webapp.designer import views_page
+from webapp.pages import views_assets, views_auth, views_datasets, views_searches
 
 app_name = "pages"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="pages:searches"), name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", LoginView.as_view(), name="login"),  # throttled (webapp/accounts/throttle.py)
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views_auth.signup, name="signup"),
     path("account/", views_auth.account, name="account"),
@@ -21,7 +23,7 @@ urlpatterns = [
     path("datasets/<int:pk>/thumbnails/<path:name>", views_datasets.dataset_thumbnail,
          name="dataset_thumbnail"),
     path("searches/", views_searches.search_list, name="searches"),
-    path("searches/new", views_designer.search_new, name="search_new"),
+    path("searches/new", views_page.search_new, name="search_new"),
     path("searches/<int:pk>/", views_searches.search_live, name="live"),
     path("searches/<int:pk>/graph.svg", views_searches.search_svg, name="search_svg"),
     path("searches/<int:pk>/cancel", views_searches.search_cancel, name="search_cancel"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from webapp.accounts.services import create_user, get_or_create_token, regenerate_token
+from webapp.accounts.services import create_user, current_token, regenerate_token
 from webapp.pages.forms import SignupForm
 
 logger = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.SIGNUP_OPEN:  # SIGNUP_OPEN=0: accounts are made by an admin (manage.py ensure_user)
+        return render(request, "registration/signup_closed.html", status=403)
     if request.user.is_authenticated:
         return redirect("pages:home")
     form = SignupForm(request.POST or None)
@@ -29,7 +32,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             for field, messages in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             return redirect("pages:datasets")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -37,7 +40,8 @@ def signup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:
+    new_key = None
     if request.method == "POST" and request.POST.get("action") == "regenerate":
-        regenerate_token(request.user)
-        return redirect("pages:account")
-    return render(request, "pages/account.html", {"token": get_or_create_token(request.user)})
+        new_key = regenerate_token(request.user)  # shown in this response only: just its hash is kept
+    context = {"token": current_token(request.user), "new_key": new_key}
+    return render(request, "pages/account.html", context)

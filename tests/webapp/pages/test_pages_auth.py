@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from webapp.accounts.services import get_or_create_token
+from webapp.accounts.models import ApiToken
+from webapp.accounts.services import user_for_token
 
 PAGES = ["/datasets/", "/datasets/new", "/searches/", "/searches/new", "/account/", "/datasets/1/",
          "/searches/1/", "/searches/1/results", "/searches/1/graph.svg", "/designer/spaces"]
@@ -53,13 +54,19 @@ def test_login_with_wrong_password_says_so(client, alice):
     assert "correct username and password" in response.content.decode()
 
 
-def test_account_shows_and_regenerates_token(client_a, alice):
-    key = get_or_create_token(alice).key
-    assert key in client_a.get("/account/").content.decode()
-    client_a.post("/account/", {"action": "regenerate"})
-    new_key = get_or_create_token(alice).key
-    assert new_key != key
-    assert new_key in client_a.get("/account/").content.decode()
+def _shown_key(html: str) -> str:
+    return html.split('id="api-token">', 1)[1].split("<", 1)[0]
+
+
+def test_account_shows_a_new_token_once(client_a, alice):
+    html = client_a.post("/account/", {"action": "regenerate"}).content.decode()
+    key = _shown_key(html)
+    assert user_for_token(key) == alice
+    assert ApiToken.objects.get(user=alice).key_hash != key  # stored hashed
+    later = client_a.get("/account/").content.decode()
+    assert key not in later and key[:8] in later  # afterwards only its prefix
+    new_key = _shown_key(client_a.post("/account/", {"action": "regenerate"}).content.decode())
+    assert new_key != key and user_for_token(key) is None and user_for_token(new_key) == alice
 
 
 def test_logout_is_a_post(client_a):

@@ -1,4 +1,6 @@
-"""``manage.py ensure_user NAME PASSWORD``: create the user (or reset its password); print its API token.
+"""``manage.py ensure_user NAME PASSWORD``: create the user (or reset its password); print a new API token.
+
+Only a hash of a token is stored, so the key printed is a fresh one (the previous key stops working).
 
 Idempotent, so ``scripts/run.sh`` can make the demo user on every start and the real-stack test
 fixture can make its users without importing the app's settings into the test process.
@@ -12,11 +14,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from webapp.accounts.services import create_user, get_or_create_token
+from webapp.accounts.services import create_user, regenerate_token
 
 
 class Command(BaseCommand):
-    help = "Create a user (or reset its password) and print its API token."
+    help = "Create a user (or reset its password) and print a new API token (the old one stops working)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -34,4 +36,4 @@ class Command(BaseCommand):
         else:
             user.set_password(password)
             user.save(update_fields=["password"])
-        self.stdout.write(get_or_create_token(user).key)
+        self.stdout.write(regenerate_token(user))
