@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import fields
 from typing import Any
 
 from django.conf import settings
@@ -93,10 +92,10 @@ class SearchRunner:
     def _stages(self) -> tuple[str, str]:
         if self.stop():
             return Search.CANCELLED, "Cancelled."
-        final_budget = self.config.get("final_budget") or {}
+        final_budget = self.config.get("final") or {}
         has_final = self._reads_dataset()  # a table search has no dataset to train on
         self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
-                            eta_extra=float(final_budget.get("seconds") or 0.0) if has_final else 0.0)
+                            eta_extra=float(final_budget.get("budget_seconds") or 0.0) if has_final else 0.0)
         result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
                             should_stop=self.stop, emit_finished=False)
         if self.stop.lost or result.status == "cancelled":
@@ -137,16 +136,12 @@ class SearchRunner:
         return needs_dataset(self.config.get("evaluator") or "shared") and self.search.dataset_id is not None
 
     def _final_config(self, result: Any) -> FinalConfig:
-        final_budget = self.config.get("final_budget") or {}
-        wanted = {
-            "arch": result.to_dict(), "data": str(self.search.dataset.path),
-            "budget_seconds": final_budget.get("seconds"), "epochs": final_budget.get("epochs"),
-            "device": settings.NAS_DEVICE, "space_options": dict(self.config.get("space_options") or {}),
-            **{k: self.config[k] for k in ("seed", "image_size", "grayscale", "batch_size")
-               if k in self.config},
-        }
-        known = {f.name for f in fields(FinalConfig)}
-        return FinalConfig(**{k: v for k, v in wanted.items() if k in known})
+        """The stored ``final`` settings as they are, plus what only the worker knows; the image
+        pipeline (seed, size, grayscale, space options) follows the search, the batch size does not."""
+        pipeline = {k: self.config[k] for k in ("seed", "image_size", "grayscale") if k in self.config}
+        return FinalConfig(**dict(self.config.get("final") or {}), **pipeline, arch=result.to_dict(),
+                           data=str(self.search.dataset.path), device=settings.NAS_DEVICE,
+                           space_options=dict(self.config.get("space_options") or {}))
 
     # -- ending ---------------------------------------------------------------------------------
     def _finish(self, status: str, message: str) -> str | None:
