@@ -8,8 +8,8 @@ from typing import Any
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import BENCHMARK_SPACES, controller_choices, evaluator_choices, space_catalog
 from webapp.designer.data import train_size
+from webapp.designer.forms import DesignForm
 from webapp.designer.options import field_name
-from webapp.pages.forms import DesignForm
 from webapp.searches.models import Search
 
 

@@ -1,4 +1,4 @@
-"""Forms of the pages: sign-up, dataset upload and the fixed part of the search designer.
+"""The fixed part of the search designer form.
 
 The space options part of the designer is generated from the space registry
 (``webapp.designer.options``) so it is not a Django form.
@@ -11,28 +11,6 @@ from django import forms
 BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
 BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"), ("epochs", "Epochs"))
 FINAL_UNITS = (*BUDGET_UNITS, ("epochs", "epochs"))
-
-
-class SignupForm(forms.Form):
-    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username",
-                                                                            "autofocus": True}))
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text="At least 8 characters, not a common password.")
-    password2 = forms.CharField(label="Password again",
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("password") and data.get("password") != data.get("password2"):
-            self.add_error("password2", "The two passwords differ.")
-        return data
-
-
-class DatasetUploadForm(forms.Form):
-    name = forms.CharField(max_length=200, required=False,
-                           widget=forms.TextInput(attrs={"placeholder": "defaults to the file name"}))
-    file = forms.FileField(help_text="A .zip of class folders (cat/001.png ...) or with a CSV manifest; "
-                                     "or a text corpus (.txt or a zip of train/valid/test.txt).")
 
 
 class DesignForm(forms.Form):

@@ -1,4 +1,4 @@
-"""The search designer page (``/searches/new``): a form generated from the space registry."""
+"""The search designer page (``/searches/new``, routed in ``webapp.pages.urls``): a generated form."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from webapp.designer.catalog import (
     space_catalog,
     space_entry,
 )
+from webapp.designer.design import design_context, initial_from_search
+from webapp.designer.forms import DesignForm
 from webapp.designer.options import parse_space_options
-from webapp.pages.design import design_context, initial_from_search
-from webapp.pages.forms import DesignForm
 from webapp.searches.models import Search
 from webapp.searches.services import create_search
 
