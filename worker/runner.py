@@ -20,6 +20,7 @@ from searchcore import FinalConfig, export_package, run_search, train_final
 from searchcore.compat import needs_dataset
 from searchcore.data import DatasetError
 from searchcore.events import Emitter
+from webapp.redaction import redact_paths
 from webapp.searches.config import to_search_config
 from webapp.searches.models import Search, TrainedModel
 from worker.lease import Heartbeat
@@ -86,7 +87,7 @@ class SearchRunner:
         if self.stop.lost:
             logger.warning("search %s: lease lost; leaving it to its new owner", self.search.pk)
             return None
-        return self._finish(status, message)
+        return self._finish(status, redact_paths(message))  # no server paths shown to users
 
     # -- stages ---------------------------------------------------------------------------------
     def _stages(self) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from django.utils.text import get_valid_filename
 
 from webapp.celery_app import enqueue
 from webapp.datasets.models import Dataset
+from webapp.redaction import redact_paths
 
 logger = logging.getLogger(__name__)
 
@@ -110,5 +111,6 @@ def mark_validated(dataset: Dataset, report: dict[str, Any], *, num_classes: int
 
 def mark_failed(dataset: Dataset, error: str, report: dict[str, Any] | None = None) -> None:
     Dataset.objects.filter(pk=dataset.pk).update(
-        status=Dataset.FAILED, error=error[:2000], report=report or {}, validated_at=timezone.now()
+        status=Dataset.FAILED, error=redact_paths(error)[:2000], report=report or {},
+        validated_at=timezone.now(),
     )
