@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
+# Everything the services write (database, uploads, results, Redis data, logs) is owner-only.
+umask 077
 PORT=${PORT:-8000}
 REDIS_PORT=${REDIS_PORT:-6379}
 WEB_WORKERS=${WEB_WORKERS:-2}
@@ -45,6 +47,7 @@ done
 echo "run: preparing the database and static files"
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
+# Only a hash of each API token is stored, so this makes the demo user a fresh one on every start.
 TOKEN=$("$PY" manage.py ensure_user "$DEMO_USER" "$DEMO_PASSWORD" | tail -n1)
 
 pids=()
