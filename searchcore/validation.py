@@ -40,6 +40,8 @@ SEARCH_SCHEMA = Schema("search", (
            "controller updates per search epoch", 1, 10_000),
     Option("derive_samples", "int", _DEFAULTS["derive_samples"].default,
            "samples scored to derive the final architecture", 1, 1000),
+    Option("archs_per_step", "int", None, "architectures per controller update (empty: the evaluator's)",
+           1, 1024, nullable=True),
 ))
 STRATEGY_FIELDS = ("space", "space_options", "controller", "controller_options", "evaluator",
                    "evaluator_options", "final")
@@ -124,10 +126,15 @@ def _legacy_option_errors(kind: str, name: str, values: dict[str, Any]) -> Error
         if kind == "evaluator":
             evaluators.check_evaluator_options(name, values)
         elif name == "reinforce":
+            from dataclasses import fields
+
             from searchcore.controllers.lstm import ReinforceOptions
+            from searchcore.options import check_option_values
+            check_option_values("reinforce controller", {f.name: f.default for f in fields(ReinforceOptions)},
+                                values)
             ReinforceOptions(**values)
         elif values:
-            return {"options": [f"the {name} controller takes no options"]}
+            return {"options": [f"the {name} controller takes no options; got {', '.join(map(str, values))}"]}
     except (ValueError, TypeError) as exc:
         return {"options": [str(exc)]}
     return {}

@@ -175,3 +175,44 @@ def test_queue_position_counts_older_queued_searches(user, other_user, ready_dat
     cancel_search(first)
     second.refresh_from_db()
     assert queue_position(second) == 1 and queue_position(first) is None
+
+
+@pytest.mark.parametrize(("over", "field"), [
+    ({"dataset": True}, "dataset"),
+    ({"dataset": 1.5}, "dataset"),
+    ({"final_budget": True}, "final"),
+    ({"budget": {"max_archs": 10**15}}, "budget"),
+    ({"final_budget": {"epochs": 10**9}}, "final"),
+    ({"controller_options": {"lstm_size": "5000"}}, "controller_options"),
+    ({"final": {"batch_size": 0}}, "final"),
+    ({"final": "big"}, "final"),
+])
+def test_bad_requests_are_refused_without_building_a_model(user, ready_dataset, enqueued, monkeypatch,
+                                                          over, field) -> None:
+    import torch
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a model was built to validate a request")
+
+    monkeypatch.setattr(torch.nn.LSTMCell, "__init__", boom)
+    monkeypatch.setattr(torch.nn.Module, "__init__", boom)
+    assert field in _errors(user, {**_data(ready_dataset), **over})
+    assert enqueued == [] and not Search.objects.exists()
+
+
+def test_stored_config_is_the_engine_config(user, ready_dataset, enqueued) -> None:
+    from searchcore.validation import validate_search
+
+    search = create_search(user, _data(ready_dataset, budget={"seconds": "2m", "max_epochs": 3},
+                                       final_budget="30s", final={"batch_size": 24, "aux_head": True}))
+    engine = {k: v for k, v in _data(ready_dataset).items() if k not in ("dataset", "budget")}
+    engine.update(budget_seconds=120.0, max_epochs=3, final={"budget_seconds": 30.0, "batch_size": 24,
+                                                           "aux_head": True})
+    assert search.config == validate_search(engine)[0]
+    assert search.config["final"]["batch_size"] == 24 and search.config["batch_size"] == 160
+
+
+def test_run_again_keeps_the_engine_config(user, ready_dataset, enqueued) -> None:
+    search = create_search(user, _data(ready_dataset, batch_size=32))
+    again = rerun_search(search)
+    assert again.config == search.config and again.config["final"]["batch_size"] == 64

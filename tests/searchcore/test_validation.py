@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from searchcore.config import SearchConfig
+from searchcore.training.final import FinalConfig
+from searchcore.training.settings import FINAL_SCHEMA
+from searchcore.validation import SEARCH_SCHEMA, STRATEGY_FIELDS, search_config, validate_search
+
+
+def _ok(**over: Any) -> dict[str, Any]:
+    data = {"space": "nb201", "controller": "random", "evaluator": "benchmark", "max_archs": 10}
+    data.update(over)
+    return data
+
+
+def test_canonical_config_is_complete_and_runs_as_a_search_config() -> None:
+    config, errors = validate_search(_ok(final={"batch_size": 8}))
+    assert errors == {}
+    assert config["final"]["batch_size"] == 8 and config["batch_size"] == 160
+    built = search_config(config, data="table.csv", device="cpu")
+    assert (built.max_archs, built.evaluator, built.device) == (10, "benchmark", "cpu")
+    assert built.data == "table.csv"
+
+
+@pytest.mark.parametrize(("over", "field"), [
+    ({"max_archs": 15626}, "max_archs"),  # nb201 has 15625 cells
+    ({"max_archs": 10**15}, "max_archs"),
+    ({"max_archs": True}, "max_archs"),
+    ({"budget_seconds": 12 * 3600 + 1}, "budget_seconds"),
+    ({"max_archs": None, "max_epochs": 10_001}, "max_epochs"),
+    ({"max_archs": None}, "budget_seconds"),
+    ({"seed": 1.5}, "seed"),
+    ({"grayscale": 1}, "grayscale"),
+    ({"final": {"epochs": 10**9}}, "final"),
+    ({"final": {"budget_seconds": 10**6}}, "final"),
+    ({"final": {"aux_head": "yes"}}, "final"),
+    ({"final": {"data": "x"}}, "final"),
+    ({"evaluator": "shared", "space": "nb201", "space_options": {"channels": 100000}}, "space_options"),
+    ({"space": "enas-micro"}, "evaluator"),
+    ({"controller": "nope"}, "controller"),
+    ({"device": "cuda"}, "device"),
+    ({"data": "/etc/passwd"}, "data"),
+])
+def test_each_bad_field_is_named(over: dict[str, Any], field: str) -> None:
+    config, errors = validate_search(_ok(**over))
+    assert config == {} and field in errors, errors
+
+
+def test_no_model_is_built_to_refuse_a_huge_controller(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a model was built to validate options")
+
+    monkeypatch.setattr(torch.nn.LSTMCell, "__init__", boom)
+    monkeypatch.setattr(torch.nn.LSTM, "__init__", boom)
+    monkeypatch.setattr(torch.optim.Adam, "__init__", boom)
+    config, errors = validate_search(_ok(controller="reinforce", controller_options={"lstm_size": "big"}))
+    assert "controller_options" in errors
+    config, errors = validate_search(_ok(controller="reinforce", controller_options={"lstm_size": 32}))
+    assert errors == {} and config["controller_options"] == {"lstm_size": 32}
+
+
+def test_every_search_config_field_is_declared() -> None:
+    """A new SearchConfig field must be declared here too, or the web app cannot set or store it."""
+    declared = set(SEARCH_SCHEMA.names()) | set(STRATEGY_FIELDS) - {"final"}
+    assert {f.name for f in dataclasses.fields(SearchConfig)} - {"data", "device"} == declared
+
+
+def test_final_schema_defaults_are_final_configs() -> None:
+    defaults = {f.name: f.default for f in dataclasses.fields(FinalConfig)}
+    for option in FINAL_SCHEMA.options:
+        assert defaults[option.name] == option.default, option.name
