@@ -64,13 +64,15 @@ def needs_dataset(evaluator: str) -> bool:
 
 
 def compatibility_table() -> dict[str, Any]:
-    """For the designer's JavaScript: per space its kind and the evaluators it can use (with why not)."""
+    """For the designer's JavaScript: per space its kind, the evaluators it can use (with why not) and
+    which evaluators read a user dataset."""
     table: dict[str, Any] = {}
     for space in list_spaces():
         reasons = {ev: evaluator_problem(space, ev) for ev in list_evaluators()}
         table[space] = {"task_kind": space_class(space).task_kind,
                         "evaluators": [ev for ev, why in reasons.items() if why is None],
-                        "why_not": {ev: why for ev, why in reasons.items() if why is not None}}
+                        "why_not": {ev: why for ev, why in reasons.items() if why is not None},
+                        "needs_dataset": {ev: needs_dataset(ev) for ev in reasons}}
     return table
 
 

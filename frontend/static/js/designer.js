@@ -79,7 +79,7 @@ async function postJson(url, body) {
 async function refreshPreview() {
   const mine = ++generation;
   const s = state();
-  const errors = checkDesign(s, data.benchmark_spaces);
+  const errors = checkDesign(s, data.compatibility);
   showErrors(errors);
   if (Object.keys(errors).some((k) => k.startsWith("option:"))) {
     $("preview-error").hidden = false;
@@ -137,7 +137,7 @@ form.addEventListener("change", (ev) => {
 });
 document.querySelectorAll("input[name=device_class]").forEach((r) => r.addEventListener("change", schedule));
 form.addEventListener("submit", (ev) => {
-  const errors = checkDesign(state(), data.benchmark_spaces);
+  const errors = checkDesign(state(), data.compatibility);
   if (Object.keys(errors).length) {
     ev.preventDefault();
     showErrors(errors);

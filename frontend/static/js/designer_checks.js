@@ -1,8 +1,12 @@
 // Instant client-side checks of the designer (pure: values in, field -> message out).
 // The server checks the same things again; these only save a round trip.
 
-/** @param {{space:string, evaluator:string, dataset:string, options:Object, specs:Array}} state */
-export function checkDesign(state, benchmarkSpaces) {
+/**
+ * @param {{space:string, evaluator:string, dataset:string, options:Object, specs:Array}} state
+ * @param {Object} compat searchcore.compat.compatibility_table(): per space its usable evaluators,
+ *   why the others are not ("why_not") and which evaluators read a dataset ("needs_dataset").
+ */
+export function checkDesign(state, compat) {
   const errors = {};
   for (const spec of state.specs) {
     const value = state.options[spec.name];
@@ -15,10 +19,10 @@ export function checkDesign(state, benchmarkSpaces) {
       else if (spec.max !== null && spec.max !== undefined && value > spec.max) errors[`option:${spec.name}`] = `must be at most ${spec.max}`;
     }
   }
-  const isBenchmark = state.evaluator === "benchmark";
-  if (isBenchmark && !benchmarkSpaces.includes(state.space)) {
-    errors.evaluator = "The benchmark evaluator is a NAS-Bench-201 table lookup: choose the nb201 space.";
-  }
-  if (!isBenchmark && !state.dataset) errors.dataset = "Choose a ready dataset (or upload one first).";
+  const row = (compat || {})[state.space];
+  const why = row && row.why_not ? row.why_not[state.evaluator] : undefined;
+  if (why) errors.evaluator = `${why[0].toUpperCase()}${why.slice(1)}.`;
+  const needsDataset = !row || !row.needs_dataset || row.needs_dataset[state.evaluator] !== false;
+  if (needsDataset && !state.dataset) errors.dataset = "Choose a ready dataset (or upload one first).";
   return errors;
 }
