@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
-from searchcore.controllers import list_controllers
-from searchcore.evaluators import list_evaluators
-from searchcore.spaces import create_space, list_spaces, space_class
 from webapp.api.auth import BadRequest, api_view, read_json
 from webapp.api.serializers import dataset_to_dict, has_package, search_to_dict
 from webapp.bodylimit import too_large_message
 from webapp.datasets.models import Dataset
 from webapp.datasets.services import create_dataset
 from webapp.datasets.uploads import upload_too_large
+from webapp.designer.catalog import catalogue
 from webapp.searches import services
 from webapp.searches.events import events_after
 from webapp.searches.models import Search
@@ -115,16 +110,13 @@ def search_package(request: HttpRequest, pk: int) -> FileResponse:
 
 @api_view("GET")
 def spaces(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(catalogue())
-
-
-@functools.lru_cache(maxsize=1)
-def catalogue() -> dict[str, Any]:
-    """Every registered space (its ``describe()`` at default options and its option specs),
-    controller and evaluator: what the designer builds its form from."""
-    described = []
-    for name in list_spaces():
-        entry = create_space(name).describe()
-        entry["option_specs"] = [spec.to_dict() for spec in space_class(name).option_specs()]
-        described.append(entry)
-    return {"spaces": described, "controllers": list_controllers(), "evaluators": list_evaluators()}
+    """The designer's catalogue; ``controllers``/``evaluators`` stay name lists, their help beside them."""
+    entries = catalogue()
+    return JsonResponse({
+        "spaces": entries["spaces"],
+        "controllers": [c["name"] for c in entries["controllers"]],
+        "evaluators": [e["name"] for e in entries["evaluators"]],
+        "help": {"controllers": {c["name"]: c["help"] for c in entries["controllers"]},
+                 "evaluators": {e["name"]: e["help"] for e in entries["evaluators"]}},
+        "compatibility": entries["compatibility"],
+    })

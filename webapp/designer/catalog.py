@@ -1,34 +1,25 @@
-"""What the designer form offers, read from the searchcore registries.
+"""The one catalogue of what a search can be made of, read from the searchcore registries.
 
-Everything here is generated from ``space_class(name).option_specs()`` and the controller and
-evaluator registries, so a newly registered space shows up in the designer with no front-end change.
+Every space (its ``describe()`` at default options, option specs, size and task kind), controller
+and evaluator (name and one-line help from the registered class), and the compatibility table of
+``searchcore.compat``. The designer page embeds it and ``/api/spaces/`` serialises it, so a newly
+registered class shows up in both with no front-end change and no list kept here.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from functools import lru_cache
 from typing import Any
 
-from searchcore.controllers import list_controllers
-from searchcore.evaluators import list_evaluators
+import searchcore.controllers as controllers
+from searchcore.compat import compatibility_table
+from searchcore.evaluators import evaluator_class, list_evaluators
 from searchcore.spaces import create_space, list_spaces, space_class
 
 logger = logging.getLogger(__name__)
-
-# Short, user-facing descriptions; unknown names fall back to the name itself.
-CONTROLLER_HELP = {
-    "reinforce": "LSTM controller trained with REINFORCE and a moving-average baseline (NAS-RL, ENAS).",
-    "ppo": "LSTM controller trained with proximal policy optimisation (NASNet).",
-    "random": "Random search: the baseline every controller has to beat.",
-}
-EVALUATOR_HELP = {
-    "shared": "Weight sharing (ENAS): one supernet, each architecture scored on validation batches. Fast.",
-    "scratch": "Train every sampled child from scratch for a few epochs (NAS-RL, NASNet). Slow, honest.",
-    "benchmark": "NAS-Bench-201 table lookup: instant, for the nb201 space only.",
-}
-BENCHMARK_SPACES = ("nb201",)
 
 
 def format_size(n: int) -> str:
@@ -43,28 +34,51 @@ def format_size(n: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def space_catalog() -> tuple[dict[str, Any], ...]:
-    """One entry per registered space: name, description, option specs and the default size."""
-    entries = []
-    for name in list_spaces():
-        cls = space_class(name)
-        specs = [s.to_dict() for s in cls.option_specs()]
-        try:
-            described = create_space(name).describe()
-            size, size_log10 = int(described["size"]), described["size_log10"]
-        except Exception:  # a space that cannot build with defaults still gets a form
-            logger.exception("space %s failed to describe itself with default options", name)
-            size, size_log10 = 0, 0.0
-        entries.append({
-            "name": name,
-            "description": getattr(cls, "description", "") or "",
-            "options": specs,
-            "size": str(size),
+def catalogue() -> dict[str, Any]:
+    """``{"spaces": [...], "controllers": [...], "evaluators": [...], "compatibility": {...}}``: JSON."""
+    return {
+        "spaces": [_space(name) for name in list_spaces()],
+        "controllers": [{"name": n, "help": summary(_controller_class(n)) or n}
+                        for n in controllers.list_controllers()],
+        "evaluators": [{"name": n, "help": summary(evaluator_class(n)) or n} for n in list_evaluators()],
+        "compatibility": compatibility_table(),
+    }
+
+
+def _space(name: str) -> dict[str, Any]:
+    cls = space_class(name)
+    specs = [s.to_dict() for s in cls.option_specs()]
+    try:
+        entry = create_space(name).describe()
+    except Exception:  # a space that cannot build with defaults still gets a form
+        logger.exception("space %s failed to describe itself with default options", name)
+        entry = {"name": name, "description": getattr(cls, "description", "") or "", "decisions": [],
+                 "size": "0", "size_log10": 0.0}
+    size = int(entry["size"])
+    entry.pop("options", None)  # the default values live in the specs
+    return {**entry, "options": specs, "option_specs": specs,
             "size_text": format_size(size) if size else "unknown",
-            "size_log10": size_log10,
-            "benchmark": name in BENCHMARK_SPACES,
-        })
-    return tuple(entries)
+            "task_kind": cls.task_kind, "has_supernet": cls.has_supernet}
+
+
+def summary(cls: type) -> str:
+    """The class's ``summary`` ClassVar, else the first line of its docstring."""
+    if not inspect.isclass(cls):  # a bare factory function: its docstring is about calling it
+        return ""
+    text = getattr(cls, "summary", "") or inspect.getdoc(cls) or ""
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _controller_class(name: str) -> type:
+    lookup = getattr(controllers, "controller_class", None)
+    if lookup is not None:
+        return lookup(name)
+    factory = controllers._CONTROLLERS.factory(name)  # until controller_class lands
+    return getattr(factory, "controller_class", factory)
+
+
+def space_catalog() -> list[dict[str, Any]]:
+    return catalogue()["spaces"]
 
 
 def space_entry(name: str) -> dict[str, Any] | None:
@@ -72,15 +86,8 @@ def space_entry(name: str) -> dict[str, Any] | None:
 
 
 def controller_choices() -> list[tuple[str, str]]:
-    return [(n, CONTROLLER_HELP.get(n, n)) for n in list_controllers()]
+    return [(c["name"], c["help"]) for c in catalogue()["controllers"]]
 
 
 def evaluator_choices() -> list[tuple[str, str]]:
-    return [(n, EVALUATOR_HELP.get(n, n)) for n in list_evaluators()]
-
-
-def compatibility_error(space: str, evaluator: str) -> str | None:
-    """The one cross-field rule the designer checks before the server does."""
-    if evaluator == "benchmark" and space not in BENCHMARK_SPACES:
-        return "The benchmark evaluator is a NAS-Bench-201 table lookup: choose the nb201 space."
-    return None
+    return [(e["name"], e["help"]) for e in catalogue()["evaluators"]]

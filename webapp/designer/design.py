@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from webapp.datasets.models import Dataset
-from webapp.designer.catalog import BENCHMARK_SPACES, controller_choices, evaluator_choices, space_catalog
+from webapp.designer.catalog import catalogue, controller_choices, evaluator_choices, space_catalog
 from webapp.designer.data import train_size
-from webapp.designer.forms import DesignForm
+from webapp.designer.forms import FINAL_FIELDS, DesignForm
 from webapp.designer.options import field_name
 from webapp.searches.models import Search
 
@@ -29,10 +29,16 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
         "designer_data": {
             "datasets": {str(d.pk): {"name": d.name, "kind": d.kind, "train": train_size(d),
                                      "classes": d.num_classes} for d in datasets},
-            "benchmark_spaces": list(BENCHMARK_SPACES),
+            "compatibility": catalogue()["compatibility"],
+            # for designer_checks.js until it reads "compatibility": spaces the table-lookup evaluator scores
+            "benchmark_spaces": _benchmark_spaces(catalogue()["compatibility"]),
             "spaces": {s["name"]: {"size_text": s["size_text"]} for s in space_catalog()},
         },
     }
+
+
+def _benchmark_spaces(table: dict[str, Any]) -> list[str]:
+    return [space for space, row in table.items() if "benchmark" in row["evaluators"]]
 
 
 def _space_form(entry: dict[str, Any], posted: Mapping[str, Any] | None, option_values: dict[str, Any],
@@ -77,8 +83,12 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
         "controller": config.get("controller"), "evaluator": config.get("evaluator"),
         "dataset": str(search.dataset_id or ""),
     }
-    initial.update(_budget_initial(config.get("budget") or {}))
-    initial.update(_final_initial(config.get("final_budget") or {}))
+    initial.update(_budget_initial({"seconds": config.get("budget_seconds"),
+                                    "max_archs": config.get("max_archs"),
+                                    "max_epochs": config.get("max_epochs")}))
+    final = config.get("final") or {}
+    initial.update(_final_initial({"seconds": final.get("budget_seconds"), "epochs": final.get("epochs")}))
+    initial.update({f"final_{name}": final[name] for name in FINAL_FIELDS if name in final})
     return initial, dict(config.get("space_options") or {})
 
 

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from searchcore.compat import evaluator_problem
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import (
-    compatibility_error,
     controller_choices,
     evaluator_choices,
     space_catalog,
@@ -28,7 +28,8 @@ from webapp.searches.services import create_search
 logger = logging.getLogger(__name__)
 
 # create_search error keys -> the designer field that shows them
-FIELD_FOR_KEY = {"budget": "budget_value", "final_budget": "final_value", "__all__": None}
+FIELD_FOR_KEY = {"budget": "budget_value", "final_budget": "final_value", "final": "final_value",
+                 "__all__": None}
 
 
 @login_required
@@ -45,7 +46,7 @@ def search_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         space = form.cleaned_data["space"]
         options, option_errors = parse_space_options(space, space_entry(space)["options"], request.POST)
-        problem = compatibility_error(space, form.cleaned_data["evaluator"])
+        problem = evaluator_problem(space, form.cleaned_data["evaluator"])
         if problem:
             form.add_error("evaluator", problem)
         if not option_errors and form.is_valid():
@@ -86,6 +87,7 @@ def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
         "dataset": int(data["dataset"]) if data.get("dataset") else None,
     }
     payload["final_budget"] = form.final_budget()
+    payload["final"] = form.final_settings()
     return payload
 
 
