@@ -8,9 +8,24 @@ from __future__ import annotations
 
 from django import forms
 
+from searchcore.training.settings import FINAL_SCHEMA
+
 BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
 BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"), ("epochs", "Epochs"))
 FINAL_UNITS = (*BUDGET_UNITS, ("epochs", "epochs"))
+FINAL_FIELDS = ("batch_size", "lr", "drop_path", "cutout", "aux_head")  # advanced: posted in "final"
+
+
+def _final_field(name: str) -> forms.Field:
+    """A final-training setting's form field, ranges and default from searchcore's FINAL_SCHEMA."""
+    option = FINAL_SCHEMA[name]
+    label = {"lr": "learning rate"}.get(name, name.replace("_", " "))
+    common = {"required": False, "initial": option.default, "help_text": option.help, "label": label}
+    if option.type == "bool":
+        return forms.BooleanField(**common)
+    if option.type == "int":
+        return forms.IntegerField(min_value=int(option.minimum), max_value=int(option.maximum), **common)
+    return forms.FloatField(min_value=option.minimum, max_value=option.maximum, **common)
 
 
 class DesignForm(forms.Form):
@@ -26,6 +41,11 @@ class DesignForm(forms.Form):
     budget_unit = forms.ChoiceField(choices=BUDGET_UNITS, initial="m")
     final_value = forms.FloatField(min_value=0.1, initial=2)
     final_unit = forms.ChoiceField(choices=FINAL_UNITS, initial="m")
+    final_batch_size = _final_field("batch_size")
+    final_lr = _final_field("lr")
+    final_drop_path = _final_field("drop_path")
+    final_cutout = _final_field("cutout")
+    final_aux_head = _final_field("aux_head")
 
     def __init__(self, *args, datasets=(), spaces=(), controllers=(), evaluators=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -47,6 +67,19 @@ class DesignForm(forms.Form):
         if data["final_unit"] == "epochs":
             return {"epochs": _whole(data["final_value"])}
         return _budget_text(data["final_value"], data["final_unit"])
+
+
+    def advanced_fields(self) -> list:
+        """The final-training settings' bound fields, for the template's advanced section."""
+        return [self[f"final_{name}"] for name in FINAL_FIELDS]
+
+    def final_settings(self) -> dict:
+        """The advanced final-training settings (an empty box: searchcore's default)."""
+        data = self.cleaned_data
+        settings = {name: data[f"final_{name}"] for name in FINAL_FIELDS
+                    if data.get(f"final_{name}") is not None}
+        settings["aux_head"] = bool(data.get("final_aux_head"))
+        return settings
 
 
 def _budget_text(value: float, unit: str) -> str:

@@ -55,10 +55,21 @@ def _per_class_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def config_rows(config: dict[str, Any]) -> list[tuple[str, str]]:
+    config = {**config, **_budget_views(config)}
     rows = [(label, _fmt(config[key])) for key, label in CONFIG_LABELS if config.get(key) not in (None, "")]
     for name, value in sorted((config.get("space_options") or {}).items()):
         rows.append((name.replace("_", " "), _fmt(value)))
     return rows
+
+
+def _budget_views(config: dict[str, Any]) -> dict[str, Any]:
+    """The engine config's budget fields (``budget_seconds``..., ``final``) as the two budget rows."""
+    if "budget" in config or "final_budget" in config:  # an old-shaped config
+        return {}
+    final = config.get("final") or {}
+    return {"budget": {"seconds": config.get("budget_seconds"), "max_archs": config.get("max_archs"),
+                       "max_epochs": config.get("max_epochs")},
+            "final_budget": {"seconds": final.get("budget_seconds"), "epochs": final.get("epochs")}}
 
 
 def _fmt(value: Any) -> str:

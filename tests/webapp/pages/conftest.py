@@ -67,8 +67,8 @@ def dataset(alice) -> Dataset:
 @pytest.fixture
 def search(alice, dataset) -> Search:
     config = {"space": "enas-micro", "space_options": {"num_nodes": 2}, "controller": "reinforce",
-              "evaluator": "shared", "budget": {"seconds": 60.0, "max_archs": None, "max_epochs": None},
-              "final_budget": {"seconds": 30.0, "epochs": None}}
+              "evaluator": "shared", "budget_seconds": 60.0, "max_archs": None, "max_epochs": None,
+              "final": {"budget_seconds": 30.0, "epochs": None}}
     return Search.objects.create(owner=alice, dataset=dataset, name="first", config=config,
                                  status=Search.RUNNING, progress=0.4, phase="search")
 

@@ -44,14 +44,14 @@ def test_valid_design_starts_a_search(client_a, dataset, _media_and_queue,
     assert response.status_code == 302 and response["Location"] == f"/searches/{search.pk}/"
     assert search.config["space_options"] == {"ops": ["sep3", "max3"], "num_nodes": 2, "cells_per_stage": 1,
                                               "channels": 8}
-    assert search.config["budget"]["seconds"] == 120
-    assert search.config["final_budget"]["seconds"] == 60
+    assert search.config["budget_seconds"] == 120
+    assert search.config["final"]["budget_seconds"] == 60
     assert _media_and_queue == [("worker.tasks.run_search", [search.pk])]
 
 
 def test_architecture_budget(client_a, dataset):
     client_a.post("/searches/new", _post(dataset, budget_kind="archs", budget_value="25"))
-    assert Search.objects.get().config["budget"]["max_archs"] == 25
+    assert Search.objects.get().config["max_archs"] == 25
 
 
 def test_no_op_selected_is_explained_next_to_the_field(client_a, dataset):
@@ -100,3 +100,25 @@ def test_dataset_not_ready_is_explained(client_a, alice, dataset):
 def test_budget_must_be_positive(client_a, dataset, value):
     html = client_a.post("/searches/new", _post(dataset, budget_value=value)).content.decode()
     assert 'class="field invalid" id="field-budget_value"' in html
+
+
+def test_advanced_final_training_settings_are_prefilled_and_posted(client_a, dataset, _media_and_queue):
+    from searchcore.training.settings import FINAL_SCHEMA
+
+    html = client_a.get("/searches/new").content.decode()
+    assert 'id="final-advanced"' in html
+    for name in ("batch_size", "lr", "drop_path", "cutout"):
+        assert f'name="final_{name}" value="{FINAL_SCHEMA[name].default}"' in html, name
+    assert 'name="final_aux_head"' in html
+    post = _post(dataset, final_batch_size="24", final_lr="0.1", final_cutout="8", final_aux_head="on")
+    assert client_a.post("/searches/new", post).status_code == 302
+    final = Search.objects.get().config["final"]
+    assert (final["batch_size"], final["lr"], final["cutout"], final["aux_head"]) == (24, 0.1, 8, True)
+    assert final["drop_path"] == FINAL_SCHEMA["drop_path"].default
+    assert Search.objects.get().config["batch_size"] == 160  # the search's own, not the final one
+
+
+def test_out_of_range_final_settings_are_refused(client_a, dataset, _media_and_queue):
+    response = client_a.post("/searches/new", _post(dataset, final_batch_size="0"))
+    assert response.status_code == 400 and not Search.objects.exists()
+    assert 'class="field invalid" id="field-final_batch_size"' in response.content.decode()

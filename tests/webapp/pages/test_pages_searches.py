@@ -156,7 +156,9 @@ def test_edit_and_run_again_prefills_the_designer(client_a, search):
       '<option value="h" selected>hours</option>']),
 ])
 def test_edit_and_run_again_prefills_every_budget_kind(client_a, search, budget, final, expected):
-    search.config = {**search.config, "budget": budget, "final_budget": final}
+    search.config = {**search.config, "budget_seconds": budget["seconds"], "max_archs": budget["max_archs"],
+                     "max_epochs": budget["max_epochs"],
+                     "final": {"budget_seconds": final["seconds"], "epochs": final["epochs"]}}
     search.save()
     html = client_a.get(f"/searches/new?from={search.pk}").content.decode()
     for fragment in expected:
@@ -172,8 +174,9 @@ def test_epoch_budgets_round_trip_through_the_designer(client_a, search, dataset
             "opt-enas-micro-channels": "8"}
     assert client_a.post("/searches/new", form).status_code == 302
     stored = Search.objects.get(name="epochs")
-    assert stored.config["budget"] == {"seconds": None, "max_archs": None, "max_epochs": 3}
-    assert stored.config["final_budget"] == {"seconds": None, "epochs": 5}
+    config = stored.config
+    assert (config["budget_seconds"], config["max_archs"], config["max_epochs"]) == (None, None, 3)
+    assert (config["final"]["budget_seconds"], config["final"]["epochs"]) == (None, 5)
     html = client_a.get(f"/searches/new?from={stored.pk}").content.decode()
     assert '<option value="epochs" selected>Epochs</option>' in html
     assert '<option value="epochs" selected>epochs</option>' in html
@@ -185,5 +188,14 @@ def test_results_configuration_names_every_budget_in_words():
 
     rows = dict(config_rows({"budget": {"seconds": None, "max_archs": 25, "max_epochs": 3},
                              "final_budget": {"seconds": 120.0, "epochs": 4}}))
+    assert rows["Search budget"] == "25 architectures, 3 epochs"
+    assert rows["Final training"] == "2 min, 4 epochs"
+
+
+def test_results_configuration_reads_the_engine_config():
+    from webapp.pages.results import config_rows
+
+    rows = dict(config_rows({"space": "nb201", "budget_seconds": None, "max_archs": 25, "max_epochs": 3,
+                             "final": {"budget_seconds": 120.0, "epochs": 4, "batch_size": 64}}))
     assert rows["Search budget"] == "25 architectures, 3 epochs"
     assert rows["Final training"] == "2 min, 4 epochs"
