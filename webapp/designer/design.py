@@ -30,15 +30,9 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
             "datasets": {str(d.pk): {"name": d.name, "kind": d.kind, "train": train_size(d),
                                      "classes": d.num_classes} for d in datasets},
             "compatibility": catalogue()["compatibility"],
-            # for designer_checks.js until it reads "compatibility": spaces the table-lookup evaluator scores
-            "benchmark_spaces": _benchmark_spaces(catalogue()["compatibility"]),
             "spaces": {s["name"]: {"size_text": s["size_text"]} for s in space_catalog()},
         },
     }
-
-
-def _benchmark_spaces(table: dict[str, Any]) -> list[str]:
-    return [space for space, row in table.items() if "benchmark" in row["evaluators"]]
 
 
 def _space_form(entry: dict[str, Any], posted: Mapping[str, Any] | None, option_values: dict[str, Any],
