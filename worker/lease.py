@@ -47,7 +47,7 @@ def claim(search_id: int, owner: str | None = None) -> Claim:
     now = timezone.now()
     claimable = Search.objects.filter(
         Q(status=Search.QUEUED)
-        | Q(status__in=(Search.RUNNING, Search.CANCELLING), lease_expires_at__lt=now),
+        | Q(status__in=Search.LEASED, lease_expires_at__lt=now),
         pk=search_id,
     )
     changed = claimable.filter(attempts__lt=settings.SEARCH_MAX_ATTEMPTS).update(
@@ -78,7 +78,7 @@ def _not_claimed(search_id: int, claimable: QuerySet[Search], now: datetime) -> 
     row = Search.objects.filter(pk=search_id).values("status", "lease_expires_at").first()
     if row is None:
         return Claim(MISSING)
-    if row["status"] in (Search.RUNNING, Search.CANCELLING) and row["lease_expires_at"] is not None:
+    if row["status"] in Search.LEASED and row["lease_expires_at"] is not None:
         return Claim(BUSY, retry_in=max(1.0, (row["lease_expires_at"] - now).total_seconds() + 1.0))
     return Claim(DONE)
 

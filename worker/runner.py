@@ -99,9 +99,9 @@ class SearchRunner:
                             eta_extra=float(final_budget.get("budget_seconds") or 0.0) if has_final else 0.0)
         result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
                             should_stop=self.stop, emit_finished=False)
-        if self.stop.lost or result.status == "cancelled":
+        if self.stop.lost or result.status == Search.CANCELLED:
             return Search.CANCELLED, "Cancelled during the search."
-        if result.status != "succeeded":
+        if result.status != Search.SUCCEEDED:
             return Search.FAILED, result.message or "The search failed."
         if not has_final:
             return Search.SUCCEEDED, f"Search finished; best reward {result.best_reward:.4g}."
@@ -112,7 +112,7 @@ class SearchRunner:
         self.sink.set_stage(SEARCH_SHARE, 1.0, elapsed_before=result.elapsed_seconds)
         final = train_final(self._final_config(result), self.directory / "final", sink=self.sink,
                             should_stop=self.stop, first_seq=result.last_seq)
-        if final.status == "cancelled" or self.stop.lost:
+        if final.status == Search.CANCELLED or self.stop.lost:
             return Search.CANCELLED, "Cancelled during final training."
         Emitter(self.sink, last_seq=self.sink.last_seq).emit(
             "status", status="exporting", message="building the download package")

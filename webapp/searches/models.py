@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from webapp.searches import status
+
 
 class SearchQuerySet(models.QuerySet):
     def for_owner(self, user: Any) -> SearchQuerySet:
@@ -15,11 +17,11 @@ class SearchQuerySet(models.QuerySet):
 
 
 class Search(models.Model):
-    QUEUED, RUNNING, CANCELLING = "queued", "running", "cancelling"
-    CANCELLED, FAILED, SUCCEEDED = "cancelled", "failed", "succeeded"
-    STATUSES = [(s, s.capitalize()) for s in (QUEUED, RUNNING, CANCELLING, CANCELLED, FAILED, SUCCEEDED)]
-    ACTIVE = (QUEUED, RUNNING, CANCELLING)
-    FINAL = (CANCELLED, FAILED, SUCCEEDED)
+    # the names and moves live in webapp/searches/status.py; these aliases keep ``Search.QUEUED`` readable
+    QUEUED, RUNNING, CANCELLING = status.QUEUED, status.RUNNING, status.CANCELLING
+    CANCELLED, FAILED, SUCCEEDED = status.CANCELLED, status.FAILED, status.SUCCEEDED
+    STATUSES = status.CHOICES
+    ACTIVE, LEASED, FINAL = status.ACTIVE, status.LEASED, status.FINAL
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="searches")
     dataset = models.ForeignKey(
