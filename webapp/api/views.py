@@ -51,9 +51,8 @@ def dataset_detail(request: HttpRequest, pk: int) -> JsonResponse:
 def dataset_thumbnail(request: HttpRequest, pk: int, name: str) -> FileResponse:
     """One preview PNG listed in the report's ``thumbnails`` (``{class: [name, ...]}``)."""
     dataset = get_object_or_404(Dataset.objects.for_owner(request.user), pk=pk)
-    listed = {n for names in (dataset.report.get("thumbnails") or {}).values() for n in names}
-    path = dataset.thumbnails_dir / name
-    if name not in listed or not path.is_file():
+    path = dataset.thumbnail_path(name)
+    if path is None:
         raise Http404("no such thumbnail")
     response = FileResponse(path.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"

@@ -55,6 +55,16 @@ class Dataset(models.Model):
     def thumbnails_dir(self) -> Path:
         return self.directory / "thumbnails"
 
+    def thumbnail_path(self, name: str) -> Path | None:
+        """The file for thumbnail ``name`` if validation listed it in the report and it lies inside
+        ``thumbnails_dir``; ``None`` for anything else (the page and the API then answer 404)."""
+        listed = {n for names in ((self.report or {}).get("thumbnails") or {}).values() for n in names}
+        if name not in listed:
+            return None
+        root = self.thumbnails_dir.resolve()
+        path = (root / name).resolve()
+        return path if root in path.parents and path.is_file() else None
+
     @property
     def is_ready(self) -> bool:
         return self.status == self.READY

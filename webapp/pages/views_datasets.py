@@ -83,11 +83,9 @@ def dataset_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_GET
 def dataset_thumbnail(request: HttpRequest, pk: int, name: str) -> FileResponse:
-    """A thumbnail stored by validation under ``Dataset.thumbnails_dir`` (never a path outside it)."""
-    dataset = owned_dataset(request, pk)
-    root = dataset.thumbnails_dir.resolve()
-    path = (root / name).resolve()
-    if not path.is_file() or root not in path.parents:
+    """A thumbnail listed by validation (``Dataset.thumbnail_path``: never a path outside the folder)."""
+    path = owned_dataset(request, pk).thumbnail_path(name)
+    if path is None:
         raise Http404("no such thumbnail")
     response = FileResponse(path.open("rb"), content_type=mimetypes.guess_type(path.name)[0] or "image/png")
     response["Cache-Control"] = "private, max-age=86400"

@@ -77,6 +77,8 @@ def test_thumbnail_served_and_traversal_refused(client_a, dataset):
     (dataset.thumbnails_dir / "cat").mkdir(parents=True)
     (dataset.thumbnails_dir / "cat" / "0.png").write_bytes(b"\x89PNG fake")
     (dataset.directory / "secret.txt").write_text("no")
+    dataset.report = {**dataset.report, "thumbnails": {"cat": ["cat/0.png", "../secret.txt"]}}
+    dataset.save()
     ok = client_a.get(f"/datasets/{dataset.pk}/thumbnails/cat/0.png")
     assert ok.status_code == 200 and b"".join(ok.streaming_content) == b"\x89PNG fake"
     assert client_a.get(f"/datasets/{dataset.pk}/thumbnails/../secret.txt").status_code == 404
