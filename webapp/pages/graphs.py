@@ -15,6 +15,7 @@ from django.core.cache import cache
 
 from searchcore.spaces import create_space
 from webapp.designer.preview import render_graph_svg
+from webapp.searches.events import latest_of_type
 from webapp.searches.models import Search, SearchEvent
 
 logger = logging.getLogger(__name__)
@@ -73,10 +74,7 @@ def render_cached(key: str, graph: dict[str, Any]) -> str:
 def _event(search: Search, which: str, seq: int | None) -> SearchEvent | None:
     if which not in EVENT_TYPES:
         raise NoGraph(f"unknown architecture kind {which!r}")
-    events = SearchEvent.objects.filter(search=search, type=EVENT_TYPES[which])
-    if seq is not None:
-        events = events.filter(seq=seq)
-    event = events.order_by("-seq").first()
+    event = latest_of_type(search.pk, EVENT_TYPES[which], seq)
     if event is None and (which != "best" or not search.best or seq is not None):
         raise NoGraph(f"no {which} architecture yet")
     return event

@@ -7,7 +7,8 @@ from typing import Any
 
 from webapp.pages.graphs import NoGraph, cell_names
 from webapp.pages.templatetags.pages_tags import duration
-from webapp.searches.models import Search, SearchEvent, TrainedModel
+from webapp.searches.events import latest_of_type, payloads_of_type
+from webapp.searches.models import Search, TrainedModel
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,7 @@ CONFIG_LABELS = (
 def results_context(search: Search) -> dict[str, Any]:
     trained = TrainedModel.objects.filter(search=search).first()
     metrics = _metrics(search, trained)
-    final_events = SearchEvent.objects.filter(search=search, type="final_epoch").order_by("seq")
-    final_epochs = [e.payload for e in final_events]
+    final_epochs = payloads_of_type(search.pk, "final_epoch")
     try:
         best_cells = cell_names(search, "best")
     except NoGraph:
@@ -43,7 +43,7 @@ def results_context(search: Search) -> dict[str, Any]:
 def _metrics(search: Search, trained: TrainedModel | None) -> dict[str, Any]:
     if trained and trained.metrics:
         return dict(trained.metrics)
-    event = SearchEvent.objects.filter(search=search, type="evaluation").order_by("-seq").first()
+    event = latest_of_type(search.pk, "evaluation")
     return dict((event.payload or {}).get("metrics") or {}) if event else {}
 
 

@@ -79,3 +79,17 @@ def events_after(search_id: int, after: int, limit: int | None = None) -> list[d
     if limit is not None:
         qs = qs[:limit]
     return [e.to_dict() for e in qs]
+
+
+def payloads_of_type(search_id: int, type_: str) -> list[dict[str, Any]]:
+    """Every payload of one event type, oldest first (e.g. the final-training epochs)."""
+    rows = SearchEvent.objects.filter(search_id=search_id, type=type_).order_by("seq")
+    return [r.payload for r in rows]
+
+
+def latest_of_type(search_id: int, type_: str, seq: int | None = None) -> SearchEvent | None:
+    """The newest event of ``type_`` (or the one at ``seq`` when given), ``None`` if there is none."""
+    rows = SearchEvent.objects.filter(search_id=search_id, type=type_)
+    if seq is not None:
+        rows = rows.filter(seq=seq)
+    return rows.order_by("-seq").first()
