@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from searchcore.events import Event
+from searchcore.events import Event, Progress, json_safe
 from webapp.searches import events as stored_events
 from webapp.searches import realtime
 from webapp.searches.models import Search
@@ -42,8 +42,9 @@ class DbChannelSink:
 
     def emit(self, event: Event) -> None:
         data = event.to_dict()
-        if event.type == "progress":
-            data["payload"] = {**data["payload"], **self._overall_view(data["payload"])}
+        if event.type == Progress.type:  # the additions are declared fields of ``Progress``: checked
+            typed = Progress.from_payload({**data["payload"], **self._overall_view(data["payload"])})
+            data["payload"] = json_safe(typed.to_payload())
         if self.lease_lost:
             return
         try:
