@@ -4,6 +4,10 @@ A controller sees only the space's decision list (``searchcore.spaces.Decision``
 networks, so any controller works with any space. ``sample(n)`` returns ``n`` lists of decision
 values and remembers what it needs (log-probabilities, entropies) for the next ``update``;
 ``update(rewards)`` takes one reward per sample of the last ``sample`` call, in the same order.
+
+Each registered class declares ``summary`` (one line of user-facing help for the CLI and the
+designer) and ``schema`` (its options: types, defaults, ranges), so options are checked and
+described without building a controller.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from searchcore.schema import Schema
 from searchcore.spaces.base import Decision, DecisionValue
 
 
@@ -31,11 +36,20 @@ class ControllerStats:
 
 
 class Controller(abc.ABC):
-    name: str = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""  # one line for ``--help`` and the designer
+    schema: ClassVar[Schema] = Schema("controller")  # the user-settable options
 
     def __init__(self, decisions: Sequence[Decision], initial_nodes: dict[str, int] | None = None) -> None:
         self.decisions = list(decisions)
         self.initial_nodes = dict(initial_nodes or {})
+
+    @classmethod
+    def build(cls, decisions: Sequence[Decision], initial_nodes: dict[str, int] | None = None, seed: int = 0,
+              **options: Any) -> Controller:
+        """A controller from user options, checked by ``schema`` first (``OptionsError`` names each
+        bad one). Classes whose constructor takes an options object override this."""
+        return cls(decisions, initial_nodes, seed=seed, **cls.schema.parse(options, fill_defaults=False))
 
     @abc.abstractmethod
     def sample(self, n: int = 1) -> list[list[DecisionValue]]:

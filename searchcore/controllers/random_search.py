@@ -11,15 +11,19 @@ import torch
 
 from searchcore.controllers import register_controller
 from searchcore.controllers.base import Controller, ControllerStats
+from searchcore.schema import Schema
 from searchcore.spaces.base import Decision, DecisionValue
 
 logger = logging.getLogger(__name__)
 
 
+@register_controller("random")
 class RandomController(Controller):
-    """Samples every decision uniformly with its own seeded ``torch.Generator``."""
+    """Samples every decision uniformly with its own seeded ``torch.Generator``; takes no options."""
 
     name = "random"
+    summary = "Random search: the baseline every controller has to beat."
+    schema = Schema("random controller")
 
     def __init__(self, decisions: Sequence[Decision], initial_nodes: dict[str, int] | None = None,
                  seed: int = 0) -> None:
@@ -63,8 +67,3 @@ class RandomController(Controller):
         self.steps = int(state["steps"])
         self.generator.set_state(state["generator"])
 
-
-@register_controller("random")
-def random_controller(decisions: Sequence[Decision], initial_nodes: dict[str, int] | None = None,
-                      seed: int = 0) -> RandomController:
-    return RandomController(decisions, initial_nodes, seed=seed)

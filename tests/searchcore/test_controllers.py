@@ -60,11 +60,11 @@ def test_random_controller_stats() -> None:
 def test_reinforce_update_changes_the_policy() -> None:
     decisions = [Decision(key=f"d{i}", kind="op", choices=OP3, group="g", node=i) for i in range(2)]
     controller = _controller("reinforce", decisions, seed=1)
-    before = {k: v.clone() for k, v in controller.net.state_dict().items()}
+    before = {k: v.clone() for k, v in controller.policy.state_dict().items()}
     controller.sample(4)
     stats = controller.update([1.0, 0.0, 0.5, 0.2])
     assert controller.steps == 1 and stats.loss != 0.0
-    assert any(not torch.equal(before[k], v) for k, v in controller.net.state_dict().items())
+    assert any(not torch.equal(before[k], v) for k, v in controller.policy.state_dict().items())
     with pytest.raises(RuntimeError):
         controller.update([1.0])  # no pending sample
     controller.sample(2)
@@ -98,7 +98,7 @@ def _attention_bandit(kind: str, reward, steps: int = 60, **options: object) -> 
     for _ in range(steps):
         samples = controller.sample(8)
         controller.update([reward(v) for v in samples])
-    assert controller.net.w_prev.weight.grad is not None and controller.net.v.weight.grad.abs().sum() > 0
+    assert controller.policy.w_prev.weight.grad is not None and controller.policy.v.weight.grad.abs().sum() > 0
     return before, sum(reward(v) for v in controller.sample(128)) / 128
 
 
@@ -161,5 +161,5 @@ def test_reinforce_seed_and_options() -> None:
                                                                                 seed=2).sample(6)
     controller = _controller("reinforce", decisions, temperature=0, lr=0.01)
     assert controller.options.temperature == 0 and controller.options.lr == 0.01
-    with pytest.raises(ValueError, match="unknown reinforce option"):
+    with pytest.raises(ValueError, match="learning_rate: unknown option"):
         _controller("reinforce", decisions, learning_rate=0.1)
