@@ -60,6 +60,7 @@ class Rollout:
     log_prob: torch.Tensor  # (B,) summed over decisions
     entropy: torch.Tensor  # (B,) summed over decisions (nats)
     skip_probs: list[torch.Tensor]  # one (B, K) tensor of sigmoid probabilities per non-empty skip
+    decision_log_probs: list[torch.Tensor]  # one (B,) term per decision; they sum to ``log_prob``
 
     def skip_penalty(self, target: float) -> torch.Tensor:
         """(B,) KL of each skip probability from ``target``, summed (ENAS macro's skip penalty)."""
@@ -127,6 +128,7 @@ class LSTMPolicy(nn.Module):
         keys: dict[str, list[torch.Tensor]] = {}
         log_prob, entropy = torch.zeros(n), torch.zeros(n)
         skip_probs: list[torch.Tensor] = []
+        terms: list[torch.Tensor] = []
         columns: list[list[DecisionValue]] = []
         for j, d in enumerate(self.decisions):
             group_anchors = anchors.setdefault(d.group, [])
@@ -149,9 +151,10 @@ class LSTMPolicy(nn.Module):
                 if p is not None:
                     skip_probs.append(p)
             log_prob, entropy = log_prob + lp, entropy + ent
+            terms.append(lp)
             columns.append(chosen)
         values = [[column[b] for column in columns] for b in range(n)]
-        return Rollout(values, log_prob, entropy, skip_probs)
+        return Rollout(values, log_prob, entropy, skip_probs, terms)
 
     def _step(self, x: torch.Tensor, state: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
         for k, cell in enumerate(self.cells):
