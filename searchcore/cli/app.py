@@ -24,13 +24,6 @@ from searchcore.search.store import CheckpointError
 
 logger = logging.getLogger(__name__)
 
-NOT_IMPLEMENTED = {
-    ("controller", "ppo"): "controller 'ppo' (NASNet's PPO) is not implemented yet; use reinforce or random",
-    ("evaluator", "scratch"): "evaluator 'scratch' (train each child from scratch) is not implemented yet; "
-                              "use shared or benchmark",
-}
-
-
 class CliError(Exception):
     """A user error: printed as ``error: <message>``, exit code 2."""
 
@@ -61,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--space", required=True)
     search.add_argument("--data", required=True,
                         help="image zip; the nb201 table CSV for --evaluator benchmark")
-    search.add_argument("--controller", default="reinforce", help="reinforce | ppo | random")
-    search.add_argument("--evaluator", default="shared", help="shared | scratch | benchmark")
+    search.add_argument("--controller", default="reinforce", help=_registered_help("controller"))
+    search.add_argument("--evaluator", default="shared", help=_registered_help("evaluator"))
     search.add_argument("--budget", help="wall clock for the search, e.g. 90s, 20m, 2h")
     search.add_argument("--max-archs", type=int)
     search.add_argument("--max-epochs", type=int)
@@ -155,10 +148,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 # -- argument helpers -------------------------------------------------------------------------
+def _registered_help(kind: str) -> str:
+    """``name: summary`` of each registered controller or evaluator (the registry is the only list)."""
+    from searchcore import controllers, evaluators
+
+    module = controllers if kind == "controller" else evaluators
+    names = getattr(module, f"list_{kind}s")()
+    get_class = getattr(module, f"{kind}_class")
+    described = [f"{name} ({get_class(name).summary.rstrip('.')})" if get_class(name).summary else name
+                 for name in names]
+    return "; ".join(described) + ". Default: %(default)s"
+
+
 def _search_config(args: argparse.Namespace) -> SearchConfig:
-    for kind, name in (("controller", args.controller), ("evaluator", args.evaluator)):
-        if (kind, name) in NOT_IMPLEMENTED:
-            raise CliError(NOT_IMPLEMENTED[(kind, name)])
+    from searchcore.controllers import controller_class
+    from searchcore.evaluators import evaluator_class
+
+    controller_class(args.controller)  # an unknown name: one line listing the registered ones
+    evaluator_class(args.evaluator)
     _existing(args.data, "data file")
     options = parse_space_options(args.space, args.space_option)
     return _checked(lambda: SearchConfig(
