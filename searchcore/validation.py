@@ -114,30 +114,9 @@ def _option_errors(kind: str, name: str, values: Any) -> Errors:
             except (ValueError, TypeError) as exc:
                 problems = {"options": [str(exc)]}
         return problems
-    getter = getattr(controllers if kind == "controller" else evaluators, f"{kind}_schema", None)
-    if getter is not None:
-        return getter(name).errors(values)
-    return _legacy_option_errors(kind, name, values)
-
-
-def _legacy_option_errors(kind: str, name: str, values: dict[str, Any]) -> Errors:
-    """Until ``controller_schema``/``evaluator_schema`` exist: names and types, still building nothing."""
-    try:
-        if kind == "evaluator":
-            evaluators.check_evaluator_options(name, values)
-        elif name == "reinforce":
-            from dataclasses import fields
-
-            from searchcore.controllers.lstm import ReinforceOptions
-            from searchcore.options import check_option_values
-            check_option_values("reinforce controller", {f.name: f.default for f in fields(ReinforceOptions)},
-                                values)
-            ReinforceOptions(**values)
-        elif values:
-            return {"options": [f"the {name} controller takes no options; got {', '.join(map(str, values))}"]}
-    except (ValueError, TypeError) as exc:
-        return {"options": [str(exc)]}
-    return {}
+    if kind == "controller":
+        return controllers.controller_schema(name).errors(values)
+    return evaluators.evaluator_schema(name).errors(values)
 
 
 def _check_budget(config: dict[str, Any], errors: Errors) -> None:

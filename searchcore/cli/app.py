@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--batch-size", type=int, default=160, help="minibatch (ENAS micro: 160)")
     search.add_argument("--image-size", type=int, default=32)
     search.add_argument("--controller-steps", type=int, default=30, help="controller steps per epoch")
+    search.add_argument("--archs-per-step", type=int,
+                        help="architectures per controller update (default: the evaluator's suggestion)")
+    search.add_argument("--controller-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a controller option (repeatable), e.g. lr=0.01")
+    search.add_argument("--evaluator-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an evaluator option (repeatable), e.g. lr=0.05")
     search.add_argument("--out", required=True)
     search.set_defaults(func=cmd_search)
 
@@ -161,25 +167,33 @@ def _registered_help(kind: str) -> str:
 
 
 def _search_config(args: argparse.Namespace) -> SearchConfig:
-    from searchcore.controllers import controller_class
-    from searchcore.evaluators import evaluator_class
+    from searchcore.controllers import controller_class, controller_schema
+    from searchcore.evaluators import evaluator_class, evaluator_schema
 
     controller_class(args.controller)  # an unknown name: one line listing the registered ones
     evaluator_class(args.evaluator)
     _existing(args.data, "data file")
     options = parse_space_options(args.space, args.space_option)
+    controller_options = _parsed(controller_schema(args.controller), args.controller_option)
+    evaluator_options = _parsed(evaluator_schema(args.evaluator), args.evaluator_option)
     return _checked(lambda: SearchConfig(
         space=args.space, data=args.data, space_options=options, controller=args.controller,
-        evaluator=args.evaluator, budget_seconds=_budget(args.budget), max_archs=args.max_archs,
+        controller_options=controller_options, evaluator=args.evaluator, evaluator_options=evaluator_options,
+        budget_seconds=_budget(args.budget), max_archs=args.max_archs,
         max_epochs=args.max_epochs, seed=args.seed, device=_device(args.device), batch_size=args.batch_size,
-        image_size=args.image_size, controller_steps_per_epoch=args.controller_steps))
+        image_size=args.image_size, controller_steps_per_epoch=args.controller_steps,
+        archs_per_step=args.archs_per_step))
 
 
 def parse_space_options(space: str, items: Sequence[str]) -> dict[str, Any]:
     """``["num_nodes=2", "ops=sep3,max3"]`` -> the checked values, by the space's option schema."""
     from searchcore.spaces import space_class
 
-    schema = space_class(space).schema
+    return _parsed(space_class(space).schema, items)
+
+
+def _parsed(schema: Any, items: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` items checked by an option schema (dashes in keys read as underscores)."""
     return _checked(lambda: schema.parse_text([_underscored(item) for item in items]))
 
 

@@ -98,7 +98,8 @@ def _attention_bandit(kind: str, reward, steps: int = 60, **options: object) -> 
     for _ in range(steps):
         samples = controller.sample(8)
         controller.update([reward(v) for v in samples])
-    assert controller.policy.w_prev.weight.grad is not None and controller.policy.v.weight.grad.abs().sum() > 0
+    policy = controller.policy
+    assert policy.w_prev.weight.grad is not None and policy.v.weight.grad.abs().sum() > 0
     return before, sum(reward(v) for v in controller.sample(128)) / 128
 
 

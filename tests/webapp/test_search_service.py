@@ -184,6 +184,10 @@ def test_queue_position_counts_older_queued_searches(user, other_user, ready_dat
     ({"budget": {"max_archs": 10**15}}, "budget"),
     ({"final_budget": {"epochs": 10**9}}, "final"),
     ({"controller_options": {"lstm_size": "5000"}}, "controller_options"),
+    ({"controller_options": {"lstm_size": 5000}}, "controller_options"),
+    ({"controller_options": {"lstm_size": 10**8}}, "controller_options"),
+    ({"controller_options": {"lr": True}}, "controller_options"),
+    ({"evaluator_options": {"batch_size": 10**6}}, "evaluator_options"),
     ({"final": {"batch_size": 0}}, "final"),
     ({"final": "big"}, "final"),
 ])

@@ -5,6 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from webapp.searches.models import Search, SearchEvent
@@ -35,7 +36,15 @@ def test_concurrent_claims_from_threads_one_wins(search, transactional_db) -> No
         from django.db import connection
 
         barrier.wait()
-        outcomes.append(lease.claim(search.pk, name).outcome)
+        deadline = time.monotonic() + 30
+        while True:  # shared-cache SQLite answers "table is locked" at once (no busy wait): retry
+            try:
+                outcomes.append(lease.claim(search.pk, name).outcome)
+                break
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
         connection.close()
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
