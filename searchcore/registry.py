@@ -53,3 +53,41 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
+
+
+class KindRegistry(Generic[T]):
+    """One instance per task kind (``image``, ``language``) of what differs between kinds.
+
+    Final trainers and exporters each own one; ``register(kind)`` is a class decorator that stores
+    an instance with ``.kind`` set, and ``load_builtins`` imports the modules that register the
+    shipped kinds the first time anyone asks.
+    """
+
+    def __init__(self, what: str, known_label: str, load_builtins: Callable[[], None]) -> None:
+        self.what = what
+        self.known_label = known_label
+        self._load_builtins = load_builtins
+        self._instances: dict[str, T] = {}
+
+    def register(self, kind: str) -> Callable[[type], type]:
+        def decorator(cls: type) -> type:
+            if kind in self._instances:
+                raise ValueError(f"a {self.what} for task kind {kind!r} is registered twice")
+            instance = cls()
+            instance.kind = kind
+            self._instances[kind] = instance
+            return cls
+
+        return decorator
+
+    def get(self, kind: str) -> T:
+        """The instance for ``kind``; raises ``ValueError`` naming the kinds that have one."""
+        self._load_builtins()
+        if kind not in self._instances:
+            known = ", ".join(sorted(self._instances)) or "none"
+            raise ValueError(f"no {self.what} for task kind {kind!r}; {self.known_label}: {known}")
+        return self._instances[kind]
+
+    def kinds(self) -> list[str]:
+        self._load_builtins()
+        return sorted(self._instances)

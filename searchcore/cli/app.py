@@ -111,12 +111,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     config = _search_config(args)
     with ProgressSink("search") as sink:
         result = run_search(config, Path(args.out), sink=sink)
-    if result.best_arch is not None:
-        print(f"search {result.status}: best reward {result.best_reward:.4f} after {result.epochs} epoch(s), "
-              f"{result.archs_evaluated} architecture(s); {Path(args.out) / 'result.json'}")
-    else:
-        print(f"search {result.status}: no architecture evaluated")
-    return 0 if result.status == "succeeded" else 1
+    if result.best_arch is None:
+        return _finished("search", result.status, "no architecture evaluated")
+    return _finished("search", result.status,
+                     f"best reward {result.best_reward:.4f} after {result.epochs} epoch(s), "
+                     f"{result.archs_evaluated} architecture(s); {Path(args.out) / 'result.json'}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -136,12 +135,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         grayscale=bool(search_config.get("grayscale", False))))
     with ProgressSink("train") as sink:
         result = _checked(lambda: train_final(config, Path(args.out), sink=sink))
-    if result.test_accuracy is not None:
-        print(f"training {result.status}: test accuracy {result.test_accuracy:.4f} after {result.epochs_run} "
-              f"epoch(s); {args.out}")
-    else:
-        print(f"training {result.status}")
-    return 0 if result.status == "succeeded" else 1
+    if result.test_accuracy is None:
+        return _finished("training", result.status)
+    return _finished("training", result.status,
+                     f"test accuracy {result.test_accuracy:.4f} after {result.epochs_run} epoch(s); "
+                     f"{args.out}")
+
+
+def _finished(what: str, status: str, detail: str = "") -> int:
+    """Print the one-line outcome of a search or a training; the exit code is 0 only on success."""
+    print(f"{what} {status}: {detail}" if detail else f"{what} {status}")
+    return 0 if status == "succeeded" else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import torch
 
+from searchcore.registry import KindRegistry
+
 
 class Exporter(Protocol):
     kind: str
@@ -34,35 +36,23 @@ class Exporter(Protocol):
         """``README.md`` of the package."""
 
 
-_EXPORTERS: dict[str, Exporter] = {}
+def _load_builtin_exporters() -> None:
+    import searchcore.export.image  # noqa: F401  (registers the image exporter)
+
+
+_EXPORTERS: KindRegistry[Exporter] = KindRegistry("exporter", "kinds that can be packaged",
+                                                   _load_builtin_exporters)
 
 
 def register_exporter(kind: str) -> Callable[[type], type]:
     """Class decorator: an instance of the class packages networks of task kind ``kind``."""
-    def decorator(cls: type) -> type:
-        if kind in _EXPORTERS:
-            raise ValueError(f"an exporter for task kind {kind!r} is registered twice")
-        instance = cls()
-        instance.kind = kind
-        _EXPORTERS[kind] = instance
-        return cls
-
-    return decorator
+    return _EXPORTERS.register(kind)
 
 
 def exporter_for(kind: str) -> Exporter:
     """The exporter of ``kind``; raises ``ValueError`` naming the kinds that can be packaged."""
-    _load_builtin_exporters()
-    if kind not in _EXPORTERS:
-        known = ", ".join(sorted(_EXPORTERS)) or "none"
-        raise ValueError(f"no exporter for task kind {kind!r}; kinds that can be packaged: {known}")
-    return _EXPORTERS[kind]
+    return _EXPORTERS.get(kind)
 
 
 def exporter_kinds() -> list[str]:
-    _load_builtin_exporters()
-    return sorted(_EXPORTERS)
-
-
-def _load_builtin_exporters() -> None:
-    import searchcore.export.image  # noqa: F401  (registers the image exporter)
+    return _EXPORTERS.kinds()

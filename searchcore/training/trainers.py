@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from searchcore.events import Emitter
+from searchcore.registry import KindRegistry
 from searchcore.training.loop import LoopOutcome, LoopSettings
 
 
@@ -52,35 +53,23 @@ class Trainer(Protocol):
         """A few real test inputs (``test_samples.safetensors``) the export is verified on."""
 
 
-_TRAINERS: dict[str, Trainer] = {}
+def _load_builtin_trainers() -> None:
+    import searchcore.training.image  # noqa: F401  (registers the image trainer)
+
+
+_TRAINERS: KindRegistry[Trainer] = KindRegistry("final trainer", "trainable kinds",
+                                                 _load_builtin_trainers)
 
 
 def register_trainer(kind: str) -> Callable[[type], type]:
     """Class decorator: an instance of the class trains tasks of ``kind``."""
-    def decorator(cls: type) -> type:
-        if kind in _TRAINERS:
-            raise ValueError(f"a final trainer for task kind {kind!r} is registered twice")
-        instance = cls()
-        instance.kind = kind
-        _TRAINERS[kind] = instance
-        return cls
-
-    return decorator
+    return _TRAINERS.register(kind)
 
 
 def trainer_for(kind: str) -> Trainer:
     """The trainer of ``kind``; raises ``ValueError`` naming the kinds that can be trained."""
-    _load_builtin_trainers()
-    if kind not in _TRAINERS:
-        known = ", ".join(sorted(_TRAINERS)) or "none"
-        raise ValueError(f"no final trainer for task kind {kind!r}; trainable kinds: {known}")
-    return _TRAINERS[kind]
+    return _TRAINERS.get(kind)
 
 
 def trainer_kinds() -> list[str]:
-    _load_builtin_trainers()
-    return sorted(_TRAINERS)
-
-
-def _load_builtin_trainers() -> None:
-    import searchcore.training.image  # noqa: F401  (registers the image trainer)
+    return _TRAINERS.kinds()

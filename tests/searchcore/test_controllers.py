@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -13,15 +12,6 @@ from searchcore.controllers import ControllerStats, create_controller, list_cont
 from searchcore.spaces import Decision, create_space, list_spaces
 
 OP3 = ("a", "b", "c")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """The controller's tensors are tiny: extra threads only add contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _controller(name: str, decisions: list[Decision], seed: int = 0, initial: dict[str, int] | None = None,

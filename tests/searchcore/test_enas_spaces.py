@@ -12,11 +12,6 @@ from searchcore.spaces.enas_micro import MicroArch, MicroNode
 TASK = TaskSpec(3, 16, 10)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 def micro(**options: object):
     return create_space("enas-micro", **{"channels": 4, "cells_per_stage": 1, "num_nodes": 2, **options})
 

@@ -33,14 +33,6 @@ PACKAGE_FILES = ["MANIFEST.sha256", "README.md", "architecture.json", "export.js
 LINE = re.compile(r"^(?P<file>[^\t]+)\t(?P<cls>[^\t]+)\t(?P<prob>[01]\.\d{4})$")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def dataset():
     return load_image_dataset(FIXTURE, image_size=16)

@@ -23,14 +23,6 @@ NB201_ARCH = {"space": "nb201", "edges": ["nor_conv_3x3", "nor_conv_3x3", "skip_
 TINY = {"image_size": 16, "channels": 4, "cells_per_stage": 1, "batch_size": 16}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # -- schedules ---------------------------------------------------------------------------------
 def test_cosine_lr_goes_from_base_to_zero():
     assert cosine_lr(0.1, 0, 100) == pytest.approx(0.1)
@@ -103,15 +95,26 @@ def test_config_needs_a_budget_and_sane_values():
 
 
 # -- the loop really learns ----------------------------------------------------------------------
-def test_loss_decreases_when_overfitting_a_tiny_real_subset():
+def _tiny_child_and_images(images: int, channels: int) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """A small nb201 child and the first ``images`` normalised training images of the fixture."""
     torch.manual_seed(0)
     data = load_image_dataset(FIXTURE, image_size=16)
-    x = normalize(data.train.images[:20], data.mean, data.std)
-    y = data.train.labels[:20]
+    x = normalize(data.train.images[:images], data.mean, data.std)
     space = create_space("nb201")
-    model = space.build_child(space.arch_from_json(NB201_ARCH), data.task(), channels=8, cells_per_stage=1)
-    settings = LoopSettings(lr=0.05, epochs=40, deadline=None, drop_path=0.0, cutout=0, aux_weight=0.4,
-                            label_smoothing=0.0, grad_clip=5.0, weight_decay=0.0, autocast=False)
+    model = space.build_child(space.arch_from_json(NB201_ARCH), data.task(), channels=channels,
+                              cells_per_stage=1)
+    return model, x, data.train.labels[:images]
+
+
+def _plain_settings(epochs: int | None, deadline: float | None) -> LoopSettings:
+    """No regularisation, so the loss shows the optimiser alone."""
+    return LoopSettings(lr=0.05, epochs=epochs, deadline=deadline, drop_path=0.0, cutout=0, aux_weight=0.4,
+                        label_smoothing=0.0, grad_clip=5.0, weight_decay=0.0, autocast=False)
+
+
+def test_loss_decreases_when_overfitting_a_tiny_real_subset():
+    model, x, y = _tiny_child_and_images(images=20, channels=8)
+    settings = _plain_settings(epochs=40, deadline=None)
     sink = ListSink()
     loop = FinalLoop(model, [(x, y)], [(x, y)], 1, settings, Emitter(sink), lambda: False, torch.Generator())
     outcome = loop.run()
@@ -124,16 +127,9 @@ def test_loss_decreases_when_overfitting_a_tiny_real_subset():
 
 def test_time_budget_is_replanned_when_epochs_get_faster():
     """A first epoch slowed by load must not leave most of the budget unused (bench/cifar_subset)."""
-    torch.manual_seed(0)
-    data = load_image_dataset(FIXTURE, image_size=16)
-    x = normalize(data.train.images[:8], data.mean, data.std)
-    y = data.train.labels[:8]
-    space = create_space("nb201")
-    model = space.build_child(space.arch_from_json(NB201_ARCH), data.task(), channels=4, cells_per_stage=1)
+    model, x, y = _tiny_child_and_images(images=8, channels=4)
     budget = 3.0
-    settings = LoopSettings(lr=0.05, epochs=None, deadline=time.monotonic() + budget, drop_path=0.0,
-                            cutout=0, aux_weight=0.4, label_smoothing=0.0, grad_clip=5.0, weight_decay=0.0,
-                            autocast=False)
+    settings = _plain_settings(epochs=None, deadline=time.monotonic() + budget)
     calls: list[int] = []
 
     def slow_first_epoch() -> bool:

@@ -10,11 +10,6 @@ from searchcore.spaces._fused import relu_convs
 from searchcore.spaces.ops import MACRO_OPS, MICRO_OPS, OPS, FactorizedReduce, is_plain_identity, make_op
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 def _half(size: int) -> int:
     return (size + 1) // 2
 

@@ -31,11 +31,6 @@ TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1),
 SPACES = list_spaces()
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 def small_space(name: str, **extra: Any) -> SearchSpace:
     names = space_class(name).schema.names()
     return create_space(name, **{k: v for k, v in SMALL.items() if k in names}, **extra)

@@ -34,9 +34,8 @@ def datasets(request: HttpRequest) -> JsonResponse:
         if upload_too_large(request):
             message = too_large_message(request.path)
             return JsonResponse({"error": message, "errors": {"file": [message]}}, status=413)
-        dataset = create_dataset(request.user, request.POST.get("name", ""), upload,
-                                 kind=request.POST.get("kind") or None)
-        return JsonResponse({"id": dataset.pk, "status": dataset.status}, status=201)
+        return _created(create_dataset(request.user, request.POST.get("name", ""), upload,
+                                       kind=request.POST.get("kind") or None))
     rows = Dataset.objects.for_owner(request.user)[:LIST_LIMIT]
     return JsonResponse({"datasets": [dataset_to_dict(d) for d in rows]})
 
@@ -62,8 +61,7 @@ def dataset_thumbnail(request: HttpRequest, pk: int, name: str) -> FileResponse:
 @api_view("GET", "POST")
 def searches(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
-        search = services.create_search(request.user, read_json(request))
-        return JsonResponse({"id": search.pk, "status": search.status}, status=201)
+        return _created(services.create_search(request.user, read_json(request)))
     rows = Search.objects.for_owner(request.user)[:LIST_LIMIT]
     return JsonResponse({"searches": [search_to_dict(s) for s in rows]})
 
@@ -119,3 +117,9 @@ def spaces(request: HttpRequest) -> JsonResponse:
                  "evaluators": {e["name"]: e["help"] for e in entries["evaluators"]}},
         "compatibility": entries["compatibility"],
     })
+
+
+def _created(obj: Dataset | Search) -> JsonResponse:
+    """201 with the new dataset's or search's id and status (the client polls the detail for more)."""
+    return JsonResponse({"id": obj.pk, "status": obj.status}, status=201)
+

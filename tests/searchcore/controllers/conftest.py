@@ -1,24 +1,12 @@
-"""Shared fixtures of the controller tests: one thread, and a decision list with every kind."""
+"""Shared fixtures of the controller tests: a decision list with every kind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import torch
 
 from searchcore.spaces import Decision
 
 OP3, OP2 = ("a", "b", "c"), ("x", "y")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """The controller's tensors are tiny: extra threads only add contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture
