@@ -11,7 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from searchcore.spaces import TaskSpec
+from searchcore.compat import combination_errors, needs_dataset
+from searchcore.config import SearchConfig
+from searchcore.spaces import TaskSpec, space_class
+from searchcore.spaces.base import IMAGE
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import space_catalog, space_entry
 from webapp.designer.data import train_size
@@ -20,6 +23,8 @@ from webapp.designer.options import parse_json_options
 from webapp.designer.preview import space_preview
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_EVALUATOR = SearchConfig.evaluator  # the engine's default: what a search without one uses
 
 
 @login_required
@@ -70,22 +75,33 @@ async def estimate(request: HttpRequest) -> JsonResponse:
     body, space, options, problem = _request_options(request)
     if problem:
         return problem
-    if body.get("evaluator") == "benchmark":
+    evaluator = str(body.get("evaluator") or DEFAULT_EVALUATOR)
+    combination = combination_errors(space, evaluator)
+    if combination:
+        return JsonResponse({"errors": {k: " ".join(v) for k, v in combination.items()}}, status=400)
+    if not needs_dataset(evaluator):
         return JsonResponse({"seconds_per_epoch": 0, "text": "instant", "measured": True,
                              "basis": "table lookup: no training"})
     dataset = await sync_to_async(_dataset)(request, body.get("dataset"))
     train = train_size(dataset) if dataset else 8000
-    task = TaskSpec(num_classes=max(2, (dataset.num_classes or 10) if dataset else 10))
     try:
         batch = int(body.get("batch_size") or 64)
         device = "gpu" if body.get("device") == "gpu" else "cpu"
         result = await sync_to_async(estimate_epoch, thread_sensitive=False)(
-            space, options, train_size=train, batch_size=batch, device=device, task=task)
+            space, options, train_size=train, batch_size=batch, device=device, task=_task(space, dataset),
+            evaluator=evaluator)
     except (ValueError, TypeError, RuntimeError) as exc:
         logger.warning("estimate failed for %s %s: %s", space, options, exc)
         return JsonResponse({"errors": {"__all__": f"could not measure this space: {exc}"}}, status=400)
     return JsonResponse({**result.to_dict(), "train_size": train,
                          "assumed_train_size": dataset is None})
+
+
+def _task(space: str, dataset: Dataset | None) -> TaskSpec | None:
+    """An image task with the dataset's class count; ``None`` (the kind's default) otherwise."""
+    if space_class(space).task_kind != IMAGE:
+        return None
+    return TaskSpec(num_classes=max(2, (dataset.num_classes or 10) if dataset else 10))
 
 
 def _dataset(request: HttpRequest, pk: Any) -> Dataset | None:
