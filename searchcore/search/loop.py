@@ -35,6 +35,7 @@ from searchcore.device import resolve_device, seed_everything
 from searchcore.evaluators import Executor
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
+from searchcore.search.derive import best_candidate, derive_candidates
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, controller_share, train_share
 from searchcore.search.result import SearchResult
 from searchcore.search.resume import (
@@ -45,7 +46,7 @@ from searchcore.search.resume import (
     write_checkpoint,
 )
 from searchcore.search.setup import SearchParts, SearchSetupError, build_parts
-from searchcore.search.state import LoopState, unique_archs
+from searchcore.search.state import LoopState
 from searchcore.search.store import CHECKPOINT_NAME, EVENTS_NAME, RESULT_NAME, write_result
 
 logger = logging.getLogger(__name__)
@@ -229,29 +230,16 @@ class SearchLoop:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
         parts = self.parts
         self._status("deriving", "scoring candidate architectures on the whole validation split")
-        candidates = self._derive_candidates()
+        candidates = derive_candidates(parts, self.config.derive_samples, self.state.best_arch)
         if self.user_should_stop():
             raise SearchCancelled
         rewards = parts.evaluator.wait(parts.evaluator.submit(candidates, full=True), self.user_should_stop)
         if rewards is None:
             raise SearchCancelled
-        best_json, best_reward = None, None
-        for arch, reward in zip(candidates, map(float, rewards), strict=True):
-            if best_reward is None or reward > best_reward:
-                best_json, best_reward = parts.space.arch_to_json(arch), reward
+        best_json, best_reward = best_candidate(parts, candidates, rewards)
         self.state.best_arch, self.state.best_reward = best_json, best_reward
-        arch = parts.space.arch_from_json(best_json)
         self.emitter.emit("best", step=self.state.step, architecture=best_json, reward=best_reward,
-                          graph=parts.space.graph(arch), derived=True)
-
-    def _derive_candidates(self) -> list[Any]:
-        parts = self.parts
-        with torch.no_grad():
-            values = parts.controller.sample(self.config.derive_samples) + [parts.controller.greedy()]
-        archs = [parts.space.from_decisions(v) for v in values]
-        if self.state.best_arch is not None:
-            archs.append(parts.space.arch_from_json(self.state.best_arch))
-        return unique_archs(archs, parts.space.arch_to_json)
+                          graph=parts.space.graph(parts.space.arch_from_json(best_json)), derived=True)
 
     # -- checkpoint / resume ----------------------------------------------------------------------
     def checkpoint(self) -> None:
