@@ -21,6 +21,7 @@ from searchcore.compat import needs_dataset
 from searchcore.data import DatasetError
 from searchcore.events import Emitter
 from webapp.redaction import redact_paths
+from webapp.searches import status as search_status
 from webapp.searches.config import to_search_config
 from webapp.searches.models import Search, TrainedModel
 from worker.lease import Heartbeat
@@ -146,7 +147,8 @@ class SearchRunner:
 
     # -- ending ---------------------------------------------------------------------------------
     def _finish(self, status: str, message: str) -> str | None:
-        updated = Search.objects.filter(pk=self.search.pk, lease_owner=self.owner).update(
+        updated = Search.objects.filter(pk=self.search.pk, lease_owner=self.owner,
+                                        status__in=search_status.moves_into(status)).update(
             status=status, message=message, phase=status, finished_at=timezone.now(), lease_owner="",
             lease_expires_at=None, eta_seconds=None,
             **({"progress": 1.0} if status == Search.SUCCEEDED else {}),

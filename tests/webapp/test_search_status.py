@@ -38,3 +38,9 @@ def test_finished_search_is_not_cancelled_or_reclaimed(user, ready_dataset) -> N
     assert not Search.objects.get(pk=search.pk).cancel_requested
     claim(search.pk)
     assert Search.objects.get(pk=search.pk).status == status.SUCCEEDED
+
+
+def test_moves_into_lists_the_statuses_a_guarded_update_may_start_from() -> None:
+    assert status.moves_into(status.SUCCEEDED) == (status.RUNNING, status.CANCELLING)
+    assert status.moves_into(status.CANCELLED) == (status.QUEUED, status.RUNNING, status.CANCELLING)
+    assert status.moves_into(status.QUEUED) == ()

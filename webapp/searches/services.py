@@ -18,6 +18,7 @@ from webapp.celery_app import enqueue
 from webapp.searches.config import clean_search_data
 from webapp.searches.events import append_event
 from webapp.searches.models import Search
+from webapp.searches.status import cancel_target
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +40,14 @@ def cancel_search(search: Search) -> Search:
     now = timezone.now()
     with transaction.atomic():
         if Search.objects.filter(pk=search.pk, status=Search.QUEUED).update(
-            status=Search.CANCELLED, cancel_requested=True, finished_at=now,
+            status=cancel_target(Search.QUEUED), cancel_requested=True, finished_at=now,
             message="Cancelled before it started.", eta_seconds=None,
         ):
             append_event(search.pk, "finished", {"status": Search.CANCELLED,
                                                  "message": "Cancelled before it started.", "best": None})
         else:
             Search.objects.filter(pk=search.pk, status=Search.RUNNING).update(
-                status=Search.CANCELLING, cancel_requested=True, message="Cancelling..."
+                status=cancel_target(Search.RUNNING), cancel_requested=True, message="Cancelling..."
             )
     search.refresh_from_db()
     logger.info("search %s: cancel requested (now %s)", search.pk, search.status)

@@ -29,6 +29,11 @@ def can_move(current: str, new: str) -> bool:
     return new in TRANSITIONS.get(current, frozenset())
 
 
+def moves_into(new: str) -> tuple[str, ...]:
+    """The statuses a row may be in for an update to ``new`` (a guarded update filters on them)."""
+    return tuple(s for s in ALL if can_move(s, new))
+
+
 def is_final(status: str) -> bool:
     return status in FINAL
 

@@ -123,7 +123,8 @@ def test_designer_endpoints_do_not_see_other_users_datasets(client, bob, dataset
 
 @pytest.mark.parametrize("evaluator, field", [("nope", "evaluator"), ("benchmark", "evaluator")])
 def test_estimate_refuses_an_evaluator_that_cannot_score_the_space(client_a, evaluator, field):
-    request = {"space": "enas-micro", "options": {"channels": 4, "cells_per_stage": 1}, "evaluator": evaluator}
+    options = {"channels": 4, "cells_per_stage": 1}
+    request = {"space": "enas-micro", "options": options, "evaluator": evaluator}
     response = _post(client_a, "/designer/estimate", request)
     assert response.status_code == 400
     assert field in response.json()["errors"]
