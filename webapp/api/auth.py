@@ -9,7 +9,6 @@ signed in, and unsafe methods must pass Django's CSRF check. Validation errors b
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from webapp.accounts.services import token_from_header, user_for_token
+from webapp.jsonbody import JsonBodyError, parse_json_body
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +41,9 @@ def json_error(status: int, message: str, **extra: Any) -> JsonResponse:
 
 def read_json(request: HttpRequest) -> Any:
     try:
-        return json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}") from exc
+        return parse_json_body(request.body)
+    except JsonBodyError as exc:
+        raise BadRequest(str(exc)) from exc
 
 
 def _authenticate(request: HttpRequest) -> HttpResponse | None:

@@ -32,27 +32,6 @@ def parse_space_options(space: str, specs: Sequence[Mapping[str, Any]],
     return options, errors
 
 
-def parse_json_options(specs: Sequence[Mapping[str, Any]],
-                       raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Same checks for the preview endpoint, which posts ``{"option": value}`` JSON."""
-    options: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for spec in specs:
-        if spec["name"] not in raw:
-            continue
-        value = raw[spec["name"]]
-        try:
-            if spec["type"] == "multichoice":
-                options[spec["name"]] = _check_multi(spec, [str(v) for v in (value or [])])
-            elif spec["type"] == "bool":
-                options[spec["name"]] = bool(value)
-            else:
-                options[spec["name"]] = _convert(spec, str(value))
-        except ValueError as exc:
-            errors[spec["name"]] = str(exc)
-    return options, errors
-
-
 def _parse_one(spec: Mapping[str, Any], data: MultiValue, key: str) -> Any:
     kind = spec["type"]
     if kind == "multichoice":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -13,14 +12,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from searchcore.compat import combination_errors, needs_dataset
 from searchcore.config import SearchConfig
+from searchcore.schema import OptionsError
 from searchcore.spaces import TaskSpec, space_class
 from searchcore.spaces.base import IMAGE
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import space_catalog, space_entry
 from webapp.designer.data import train_size
 from webapp.designer.estimate import estimate_epoch
-from webapp.designer.options import parse_json_options
 from webapp.designer.preview import space_preview
+from webapp.jsonbody import JsonBodyError, parse_json_body
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +35,20 @@ def spaces(request: HttpRequest) -> JsonResponse:
 
 def _request_options(request: HttpRequest) -> tuple[dict[str, Any], str, dict[str, Any], JsonResponse | None]:
     try:
-        body = json.loads(request.body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return {}, "", {}, JsonResponse({"errors": {"__all__": "the body is not JSON"}}, status=400)
+        body = parse_json_body(request.body, empty={})
+    except JsonBodyError as exc:
+        return {}, "", {}, JsonResponse({"errors": {"__all__": str(exc)}}, status=400)
     if not isinstance(body, dict) or not isinstance(body.get("options") or {}, dict):
         return {}, "", {}, JsonResponse({"errors": {"__all__": "send a JSON object with space and options"}},
                                         status=400)
     entry = space_entry(str(body.get("space", "")))
     if entry is None:
         return body, "", {}, JsonResponse({"errors": {"space": "unknown search space"}}, status=400)
-    options, errors = parse_json_options(entry["options"], body.get("options") or {})
-    if errors:
-        return body, entry["name"], options, JsonResponse({"errors": errors}, status=400)
+    try:
+        options = space_class(entry["name"]).schema.parse(body.get("options") or {}, fill_defaults=False)
+    except OptionsError as exc:
+        errors = {name: " ".join(messages) for name, messages in exc.errors.items()}
+        return body, entry["name"], {}, JsonResponse({"errors": errors}, status=400)
     return body, entry["name"], options, None
 
 

@@ -52,7 +52,7 @@ def clean_search_data(owner: Any, data: Any) -> tuple[Dataset | None, str, dict[
     for field, messages in problems.items():
         for message in messages:
             errors.add(ERROR_FIELD.get(field, field), _sentence(message))
-    name = data.get("name") or ""
+    name = "" if data.get("name") is None else data["name"]
     if not isinstance(name, str):
         errors.add("name", "Must be text.")
         name = ""

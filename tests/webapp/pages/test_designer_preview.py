@@ -7,7 +7,7 @@ from django.http import QueryDict
 
 from webapp.designer.catalog import format_size, space_catalog
 from webapp.designer.estimate import GPU_SPEEDUP, estimate_epoch, format_duration
-from webapp.designer.options import parse_json_options, parse_space_options
+from webapp.designer.options import parse_space_options
 
 
 def _post(client, url, body):
@@ -48,8 +48,6 @@ def test_form_options_are_typed_and_checked():
     bad = QueryDict("opt-s-ops=z&opt-s-n=9&opt-s-p=x")
     _, errors = parse_space_options("s", specs, bad)
     assert errors == {"ops": "unknown choice(s): z", "n": "must be at most 5", "p": "enter a number"}
-    _, errors = parse_json_options(specs, {"ops": [], "n": "1.5"})
-    assert errors == {"ops": "select at least one", "n": "enter a whole number"}
 
 
 def test_preview_returns_svg_and_size(client_a):
@@ -76,7 +74,7 @@ def test_preview_is_a_different_sample_per_seed_but_stable_for_one(client_a):
 def test_preview_explains_bad_options(client_a):
     response = _post(client_a, "/designer/preview", {"space": "enas-micro", "options": {"ops": []}})
     assert response.status_code == 400
-    assert response.json()["errors"] == {"ops": "select at least one"}
+    assert response.json()["errors"] == {"ops": "must name at least one choice"}
     assert _post(client_a, "/designer/preview", {"space": "nope"}).json()["errors"]["space"]
 
 
@@ -128,3 +126,10 @@ def test_estimate_refuses_an_evaluator_that_cannot_score_the_space(client_a, eva
     response = _post(client_a, "/designer/estimate", request)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_preview_options_are_checked_by_the_space_schema(client_a):
+    body = {"space": "enas-micro", "options": {"ops": [], "num_nodes": "4", "zzz": 1}}
+    errors = _post(client_a, "/designer/preview", body).json()["errors"]
+    assert set(errors) == {"ops", "num_nodes", "zzz"} and "whole number" in errors["num_nodes"]
+
