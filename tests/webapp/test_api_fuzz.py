@@ -94,3 +94,32 @@ def test_designer_preview_answers_every_hostile_option(user) -> None:
             body = json.dumps({"space": "enas-micro", "options": {option: value}, "seed": 0})
             response = client.post("/designer/preview", body, content_type="application/json")
             assert response.status_code in (200, 400), (option, value, response.content[:300])
+
+
+@pytest.mark.parametrize("query", ["after=" + "9" * 40, "after=-" + "9" * 40, "limit=" + "9" * 40, "after=1e3",
+                                   "after=", "limit=0", "after=%00", "limit=-5"])
+def test_events_query_parameters_never_500(user, ready_dataset, query) -> None:
+    search = Search.objects.create(owner=user, dataset=ready_dataset, name="s", config={"space": "nb201"})
+    client = Client(headers={"Authorization": f"Token {regenerate_token(user)}"})
+    response = client.get(f"/api/searches/{search.pk}/events?{query}")
+    assert response.status_code in (200, 400), (query, response.content[:300])
+    assert response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/searches/{big}/", "/api/searches/{big}/events", "/api/datasets/{big}/",
+                                  "/api/searches/{big}/package", "/api/datasets/{big}/thumbnails/x.png"])
+def test_ids_too_big_for_the_database_are_404(user, path) -> None:
+    client = Client(headers={"Authorization": f"Token {regenerate_token(user)}"})
+    response = client.get(path.format(big="9" * 40))
+    assert response.status_code == 404, response.content[:300]
+
+
+@pytest.mark.parametrize("fields", [{"name": "x" * 5000}, {"kind": "nope"}, {"kind": "x" * 5000},
+                                    {"name": "\x00"}, {}])
+def test_dataset_upload_fields_never_500(user, fields) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = Client(headers={"Authorization": f"Token {regenerate_token(user)}"})
+    upload = SimpleUploadedFile("d.zip", b"PK\x05\x06" + b"\x00" * 18, content_type="application/zip")
+    response = client.post("/api/datasets/", {**fields, "file": upload})
+    assert response.status_code in (201, 400), (fields, response.content[:300])
