@@ -96,8 +96,8 @@ def test_designer_preview_answers_every_hostile_option(user) -> None:
             assert response.status_code in (200, 400), (option, value, response.content[:300])
 
 
-@pytest.mark.parametrize("query", ["after=" + "9" * 40, "after=-" + "9" * 40, "limit=" + "9" * 40, "after=1e3",
-                                   "after=", "limit=0", "after=%00", "limit=-5"])
+@pytest.mark.parametrize("query", ["after=" + "9" * 40, "after=-" + "9" * 40, "limit=" + "9" * 40,
+                                   "after=1e3", "after=", "limit=0", "after=%00", "limit=-5"])
 def test_events_query_parameters_never_500(user, ready_dataset, query) -> None:
     search = Search.objects.create(owner=user, dataset=ready_dataset, name="s", config={"space": "nb201"})
     client = Client(headers={"Authorization": f"Token {regenerate_token(user)}"})
@@ -106,8 +106,9 @@ def test_events_query_parameters_never_500(user, ready_dataset, query) -> None:
     assert response.json()
 
 
-@pytest.mark.parametrize("path", ["/api/searches/{big}/", "/api/searches/{big}/events", "/api/datasets/{big}/",
-                                  "/api/searches/{big}/package", "/api/datasets/{big}/thumbnails/x.png"])
+@pytest.mark.parametrize("path", ["/api/searches/{big}/", "/api/searches/{big}/events",
+                                  "/api/datasets/{big}/", "/api/searches/{big}/package",
+                                  "/api/datasets/{big}/thumbnails/x.png"])
 def test_ids_too_big_for_the_database_are_404(user, path) -> None:
     client = Client(headers={"Authorization": f"Token {regenerate_token(user)}"})
     response = client.get(path.format(big="9" * 40))
