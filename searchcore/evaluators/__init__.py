@@ -1,4 +1,4 @@
-"""Evaluators, registered by name: ``create_evaluator("shared", context=ctx, config=...)``."""
+"""Evaluators, registered by name: ``create_evaluator("shared", context=ctx, **evaluator_options)``."""
 
 from __future__ import annotations
 

@@ -41,9 +41,11 @@ class EvaluatorContext:
     space: SearchSpace
     device: torch.device
     seed: int
-    data: Any = None  # searchcore.data.ImageSplits for image spaces; table path for "benchmark"
+    data: Any = None  # what load_task_data gave (ImageDataset, LanguageData); the table path for "benchmark"
     should_stop: Callable[[], bool] = lambda: False
     on_step: Callable[[int, int], None] = lambda done, total: None  # progress inside an epoch
+    batch_size: int = 64  # the search's batch size (an evaluator's own batch_size option overrides it)
+    budget_fraction: Callable[[], float] = lambda: 0.0  # share of the search budget used so far, 0..1
     executor: Executor = field(default_factory=InProcessExecutor)  # where self-contained jobs run
 
 

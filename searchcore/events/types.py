@@ -161,11 +161,15 @@ class ChildTrain(EventData):
                                             example=0.38)
 
 
+_NB201_EXAMPLE = {"space": "nb201", "edges": ["nor_conv_3x3", "skip_connect", "nor_conv_1x1", "avg_pool_3x3",
+                                              "nor_conv_3x3", "none"]}
+
+
 @dataclass(frozen=True, kw_only=True)
 class _ArchEvent(EventData):
     step: int = required("controller step that sampled it", example=7)
     architecture: dict[str, Any] = required("the architecture as JSON (`space.arch_to_json`)",
-                                            example={"space": "nb201", "ops": ["conv_3x3"]})
+                                            example=_NB201_EXAMPLE)
     reward: float = required("its reward (validation accuracy or benchmark score)", example=0.62)
     graph: dict[str, Any] = required("drawable graph of its cells (`space.graph`)", example={"cells": []})
 
@@ -207,7 +211,8 @@ class Evaluation(EventData):
     type: ClassVar[str] = "evaluation"
     metrics: dict[str, Any] = required(
         "test accuracy and loss, confusion matrix, per-class and macro P/R/F1, best epoch, history "
-        "(see `searchcore.training.final`)", example={"test_accuracy": 0.71, "test_loss": 0.88})
+        "(the trainer of the task kind, e.g. `searchcore.training.image`)",
+        example={"test_accuracy": 0.71, "test_loss": 0.88})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -62,11 +62,8 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
         options = _evaluator_options(config)
         data = _load_data(config)
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
-                                   should_stop=should_stop, on_step=on_step,
-                                   executor=executor or InProcessExecutor())
-        if config.evaluator == "shared":
-            options.setdefault("batch_size", config.batch_size)
-            options["budget_fraction"] = budget_fraction
+                                   should_stop=should_stop, on_step=on_step, batch_size=config.batch_size,
+                                   budget_fraction=budget_fraction, executor=executor or InProcessExecutor())
         evaluator = create_evaluator(config.evaluator, context=context, **options)
         controller = create_controller(config.controller, decisions=space.decisions(),
                                        initial_nodes=space.initial_nodes, seed=config.seed,

@@ -38,7 +38,7 @@ def catalogue() -> dict[str, Any]:
     """``{"spaces": [...], "controllers": [...], "evaluators": [...], "compatibility": {...}}``: JSON."""
     return {
         "spaces": [_space(name) for name in list_spaces()],
-        "controllers": [{"name": n, "help": summary(_controller_class(n)) or n}
+        "controllers": [{"name": n, "help": summary(controllers.controller_class(n)) or n}
                         for n in controllers.list_controllers()],
         "evaluators": [{"name": n, "help": summary(evaluator_class(n)) or n} for n in list_evaluators()],
         "compatibility": compatibility_table(),
@@ -67,14 +67,6 @@ def summary(cls: type) -> str:
         return ""
     text = getattr(cls, "summary", "") or inspect.getdoc(cls) or ""
     return text.strip().splitlines()[0] if text.strip() else ""
-
-
-def _controller_class(name: str) -> type:
-    lookup = getattr(controllers, "controller_class", None)
-    if lookup is not None:
-        return lookup(name)
-    factory = controllers._CONTROLLERS.factory(name)  # until controller_class lands
-    return getattr(factory, "controller_class", factory)
 
 
 def space_catalog() -> list[dict[str, Any]]:
