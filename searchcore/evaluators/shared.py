@@ -74,7 +74,7 @@ class SharedEvaluator(Evaluator):
     def __init__(self, context: EvaluatorContext, *, batch_size: int | None = None, lr: float = 0.05,
                  lr_min: float = 0.0005, momentum: float = 0.9, weight_decay: float = 1e-4,
                  grad_clip: float = 5.0, augment: bool = True, amp: bool = True,
-                 channels_last: bool = True, budget_fraction: Callable[[], float] | None = None) -> None:
+                 channels_last: bool = True) -> None:
         from searchcore.data import BatchLoader  # the data package is only needed by image searches
 
         data = context.data
@@ -86,7 +86,7 @@ class SharedEvaluator(Evaluator):
         self.device = context.device
         self.lr, self.lr_min, self.grad_clip = lr, lr_min, grad_clip
         self.amp = amp and context.device.type == "cuda"
-        self.budget_fraction = budget_fraction or context.budget_fraction
+        self.budget_fraction = context.budget_fraction
         batch_size = batch_size or context.batch_size
         self.channels_last = channels_last
         self.net = context.space.build_supernet(data.task()).to(context.device)

@@ -31,9 +31,10 @@ def data():
     return load_image_dataset(TINY, image_size=16, seed=0)
 
 
-def _evaluator(data, space_name: str = "nb201", **options):
+def _evaluator(data, space_name: str = "nb201", budget_fraction=lambda: 0.0, **options):
     space = create_space(space_name, **TINY_OPTIONS[space_name])
-    ctx = EvaluatorContext(space=space, device=torch.device("cpu"), seed=0, data=data)
+    ctx = EvaluatorContext(space=space, device=torch.device("cpu"), seed=0, data=data,
+                           budget_fraction=budget_fraction)
     return space, create_evaluator("shared", context=ctx, batch_size=8, **options)
 
 

@@ -47,8 +47,7 @@ def _request_options(request: HttpRequest) -> tuple[dict[str, Any], str, dict[st
     try:
         options = space_class(entry["name"]).schema.parse(body.get("options") or {}, fill_defaults=False)
     except OptionsError as exc:
-        errors = {name: " ".join(messages) for name, messages in exc.errors.items()}
-        return body, entry["name"], {}, JsonResponse({"errors": errors}, status=400)
+        return body, entry["name"], {}, _field_errors(exc.errors)
     return body, entry["name"], options, None
 
 
@@ -80,7 +79,7 @@ async def estimate(request: HttpRequest) -> JsonResponse:
     evaluator = str(body.get("evaluator") or DEFAULT_EVALUATOR)
     combination = combination_errors(space, evaluator)
     if combination:
-        return JsonResponse({"errors": {k: " ".join(v) for k, v in combination.items()}}, status=400)
+        return _field_errors(combination)
     if not needs_dataset(evaluator):
         return JsonResponse({"seconds_per_epoch": 0, "text": "instant", "measured": True,
                              "basis": "table lookup: no training"})
@@ -97,6 +96,12 @@ async def estimate(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"errors": {"__all__": f"could not measure this space: {exc}"}}, status=400)
     return JsonResponse({**result.to_dict(), "train_size": train,
                          "assumed_train_size": dataset is None})
+
+
+def _field_errors(errors: dict[str, list[str]]) -> JsonResponse:
+    """400 with one message per field, as the designer's JavaScript shows them."""
+    return JsonResponse({"errors": {field: " ".join(messages) for field, messages in errors.items()}},
+                        status=400)
 
 
 def _task(space: str, dataset: Dataset | None) -> TaskSpec | None:
