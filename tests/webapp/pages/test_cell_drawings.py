@@ -40,7 +40,8 @@ def test_every_drawing_is_bounded_by_its_card() -> None:
 
 
 def test_results_page_drawings_are_scalable_svg_in_bounded_hosts(client_a, search) -> None:
-    Search.objects.filter(pk=search.pk).update(status=Search.SUCCEEDED, best={"reward": 0.5, "architecture": {}})
+    best = {"reward": 0.5, "architecture": {}}
+    Search.objects.filter(pk=search.pk).update(status=Search.SUCCEEDED, best=best)
     add_event(search, 1, "best", {"step": 3, "architecture": {}, "reward": 0.5, "graph": MICRO_GRAPH})
     html = client_a.get(f"/searches/{search.pk}/results").content.decode()
     hosted = re.findall(r'<div class="svg-host"><img [^>]*src="([^"]+)"', html)
