@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+CONTROLLER_SCHEDULES = ("interleaved", "per_epoch")
 _UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -44,6 +45,9 @@ class SearchConfig:
     controller_steps_per_epoch: int = 30
     derive_samples: int = 16
     archs_per_step: int | None = None  # architectures per controller update; None: the evaluator's
+    # "interleaved": the epoch's controller steps are spread over its training steps, so the
+    # controller learns from the first minute; "per_epoch": all after the epoch's training (ENAS)
+    controller_schedule: str = "interleaved"
 
     def __post_init__(self) -> None:
         if self.budget_seconds is None and self.max_archs is None and self.max_epochs is None:
@@ -55,6 +59,8 @@ class SearchConfig:
                 raise ValueError(f"{name} must be at least 1")
         if self.archs_per_step is not None and self.archs_per_step < 1:
             raise ValueError("archs_per_step must be at least 1")
+        if self.controller_schedule not in CONTROLLER_SCHEDULES:
+            raise ValueError(f"controller_schedule must be one of {', '.join(CONTROLLER_SCHEDULES)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,7 +15,7 @@ from typing import Any
 
 from searchcore import controllers, evaluators
 from searchcore.compat import combination_errors
-from searchcore.config import SearchConfig
+from searchcore.config import CONTROLLER_SCHEDULES, SearchConfig
 from searchcore.schema import Option, Schema
 from searchcore.spaces import create_space, space_class
 from searchcore.training.settings import FINAL_SCHEMA, final_errors
@@ -40,6 +40,9 @@ SEARCH_SCHEMA = Schema("search", (
            "controller updates per search epoch", 1, 10_000),
     Option("derive_samples", "int", _DEFAULTS["derive_samples"].default,
            "samples scored to derive the final architecture", 1, 1000),
+    Option("controller_schedule", "choice", _DEFAULTS["controller_schedule"].default,
+           "when controller steps run: spread over the epoch's training, or after it (ENAS)",
+           choices=CONTROLLER_SCHEDULES),
     Option("archs_per_step", "int", None, "architectures per controller update (empty: the evaluator's)",
            1, 1024, nullable=True),
 ))

@@ -85,6 +85,11 @@ class Evaluator(abc.ABC):
     def steps_per_epoch(self) -> int:
         return 0
 
+    def full_score_batches(self) -> int:
+        """How many of a controller step's reward units one ``full=True`` score costs (the loop
+        reserves derive's time from it): the validation minibatches for ``shared``, 1 by default."""
+        return 1
+
     def state_dict(self) -> dict[str, Any]:
         return {}
 

@@ -2,9 +2,11 @@
 
 One supernet holds the weights of every candidate operation. ``train_epoch`` makes one pass over
 the train split, training the path of one controller-sampled architecture per minibatch (SGD,
-momentum 0.9, Nesterov, weight decay 1e-4, gradient clipping at 5, augmentation on). ``reward``
-is the accuracy in [0, 1] of an architecture on the next validation minibatch (the batches are
-cycled through in a fixed, seeded order); ``full=True`` scores the whole validation split.
+momentum 0.9, Nesterov, weight decay 1e-4, gradient clipping at 5, augmentation on); the search loop
+may score architectures from ``context.on_step`` between two training steps (interleaved
+controller steps, see ``searchcore.search.schedule``). ``reward`` is the accuracy in [0, 1] of
+an architecture on the next validation minibatch (the batches are cycled through in a fixed,
+seeded order); ``full=True`` scores the whole validation split.
 
 Learning rate: cosine from ``lr`` to ``lr_min`` over the *budget*, evaluated every step on the
 fraction of the budget used (``budget_fraction()``, supplied by the search loop). A budget given
@@ -108,6 +110,9 @@ class SharedEvaluator(Evaluator):
     # -- training -------------------------------------------------------------------------------
     def steps_per_epoch(self) -> int:
         return len(self.train_loader)
+
+    def full_score_batches(self) -> int:
+        return len(self.valid_batches)
 
     def current_lr(self) -> float:
         return self.lr_min + cosine_at(self.lr - self.lr_min, float(self.budget_fraction()))

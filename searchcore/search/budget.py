@@ -6,6 +6,10 @@ largest of the three fractions, and the ETA extrapolates from the time spent so 
 ``elapsed * (1 - f) / f``, which for a time-only budget is exactly ``seconds - elapsed``.
 
 Elapsed time accumulates across resumed runs: ``elapsed_before`` comes from the checkpoint.
+
+``reserve_seconds`` of a time budget are kept for what follows the search phase (derive, see
+``searchcore.search.schedule``): the search phase is used up at ``seconds - reserve_seconds`` and
+its fraction counts against that; the ETA still runs to ``seconds``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ class Budget:
     max_archs: int | None = None
     max_epochs: int | None = None
     elapsed_before: float = 0.0
+    reserve_seconds: float = 0.0
     _started: float = field(default_factory=time.monotonic, repr=False)
 
     def restart_clock(self, elapsed_before: float) -> None:
@@ -34,7 +39,7 @@ class Budget:
         """Fraction of the budget used, 0..1; ``epochs`` may be fractional (inside an epoch)."""
         parts = [0.0]
         if self.seconds:
-            parts.append(self.elapsed() / self.seconds)
+            parts.append(self.elapsed() / self.search_seconds())
         if self.max_archs:
             parts.append(archs / self.max_archs)
         if self.max_epochs:
@@ -42,16 +47,26 @@ class Budget:
         return min(1.0, max(parts))
 
     def exhausted(self, epochs: float, archs: int) -> bool:
-        if self.seconds is not None and self.elapsed() >= self.seconds:
+        if self.seconds is not None and self.elapsed() >= self.search_seconds():
             return True
         if self.max_archs is not None and archs >= self.max_archs:
             return True
         return self.max_epochs is not None and epochs >= self.max_epochs
 
+    def search_seconds(self) -> float:
+        """The search phase's share of a time budget (what is not reserved)."""
+        assert self.seconds is not None
+        return max(self.seconds - self.reserve_seconds, 0.0)
+
+    def seconds_left(self) -> float | None:
+        """Seconds left of a time budget, reserve included (``None`` without one)."""
+        return None if self.seconds is None else self.seconds - self.elapsed()
+
     def eta(self, fraction: float) -> float | None:
-        """Seconds left, extrapolated; ``None`` before anything measurable happened."""
+        """Seconds left, extrapolated, the reserve included; ``None`` before anything measurable happened."""
+        reserve = self.reserve_seconds if self.seconds else 0.0
         if fraction >= 1.0:
-            return 0.0
+            return reserve
         if fraction <= 0.0:
             return None
-        return self.elapsed() * (1.0 - fraction) / fraction
+        return self.elapsed() * (1.0 - fraction) / fraction + reserve

@@ -3,13 +3,16 @@
 ``run_search(config, out_dir)`` drives one search. An epoch is, for an evaluator that trains
 weights (``shared``), one pass of supernet training with a controller-sampled architecture per
 minibatch followed by ``controller_steps_per_epoch`` controller updates (ENAS); for ``benchmark``
-it is just the controller updates. A controller step samples ``archs_per_step`` architectures
+it is just the controller updates; with ``controller_schedule="interleaved"`` (the default) the
+controller steps are spread over the epoch's training steps instead (``searchcore.search.schedule``).
+A controller step samples ``archs_per_step`` architectures
 (``SearchConfig.archs_per_step``, default the evaluator's ``suggested_samples_per_update``), submits
 them to the evaluator, waits for their rewards (polling cancel and budget) and updates the
 controller once on the batch; the last step of a ``max_archs`` budget samples no more than the
 budget has left, so the count never overshoots. After the budget is used up, ``derive`` samples
 ``derive_samples`` architectures (plus the greedy one and the best seen), scores each on the whole
-validation split (or the table) and keeps the best.
+validation split (or the table) and keeps the best. Derive's time is measured while searching and
+reserved inside a time budget (fewer samples are scored when less time is left).
 
 ``SearchLoop.run`` wraps the work NNI-style: a failure emits ``finished``/``failed`` and re-raises,
 a cancel (``should_stop()``) or Ctrl-C emits ``finished``/``cancelled``, and the loop always closes.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,7 +40,7 @@ from searchcore.evaluators import Executor
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
 from searchcore.search.derive import best_candidate, derive_candidates
-from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, controller_share, train_share
+from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, epoch_fraction
 from searchcore.search.result import SearchResult
 from searchcore.search.resume import (
     read_checkpoint,
@@ -45,6 +49,7 @@ from searchcore.search.resume import (
     rewind_events,
     write_checkpoint,
 )
+from searchcore.search.schedule import ScoreTimer, controller_steps_due
 from searchcore.search.setup import SearchParts, SearchSetupError, build_parts
 from searchcore.search.state import LoopState
 from searchcore.search.store import CHECKPOINT_NAME, EVENTS_NAME, RESULT_NAME, write_result
@@ -88,6 +93,10 @@ class SearchLoop:
         self.emitter = Emitter(FanoutSink(self.jsonl, sink) if sink is not None else self.jsonl)
         self.budget = Budget(config.budget_seconds, config.max_archs, config.max_epochs)
         self.state = LoopState()
+        self.score_timer = ScoreTimer()
+        self.epoch_rewards: list[float] = []  # controller rewards of the current epoch
+        self.epoch_steps = 0  # controller steps of the current epoch
+        self.train_done = 0  # training steps of the current epoch
         self.parts: SearchParts | None = None
         self.generator: torch.Generator | None = None
         self.progress = LoopProgress(self.budget, self.emitter, should_stop=self.user_should_stop,
@@ -163,10 +172,12 @@ class SearchLoop:
     def run_epoch(self) -> bool:
         """One epoch; False when the budget or a cancel cut it short."""
         self.progress.epoch_frac = 0.0
+        self.epoch_rewards, self.epoch_steps, self.train_done = [], 0, 0
         stats = self.train_weights_epoch() if self.parts.evaluator.trains_weights else None
         if self.progress.stop_reason is not None:
             return False
-        rewards = self.train_controller()
+        self.train_controller()
+        rewards = self.epoch_rewards
         if stats is not None:
             mean_reward = sum(rewards) / len(rewards) if rewards else None
             self.emitter.emit("child_train", epoch=self.state.epoch + 1, loss=stats.loss,
@@ -183,30 +194,36 @@ class SearchLoop:
 
         return parts.evaluator.train_epoch(sample_arch)
 
-    def train_controller(self) -> list[float]:
-        """``controller_steps_per_epoch`` policy updates, each on a batch of sampled architectures."""
-        rewards: list[float] = []
-        steps = self.config.controller_steps_per_epoch
-        for i in range(steps):
+    def train_controller(self, upto: int | None = None) -> None:
+        """Policy updates, each on a batch of sampled architectures, until ``upto`` of the epoch's
+        ``controller_steps_per_epoch`` have run (all of them by default); rewards go to
+        ``epoch_rewards``."""
+        upto = self.config.controller_steps_per_epoch if upto is None else upto
+        while self.epoch_steps < upto:
             if self.progress.poll():
                 break
             batch = self.controller_step()
             if batch is None:
                 break
-            rewards.extend(batch)
-            self.progress.set_epoch_frac(controller_share(self._train_part(), i + 1, steps))
+            self.epoch_steps += 1
+            self.epoch_rewards.extend(batch)
+            self._update_epoch_frac()
             if self.state.step == 1:
                 self.progress.emit(force=True)  # the progress card comes alive with the charts' first point
-        return rewards
+
+    def _interleaved(self) -> bool:
+        return self.config.controller_schedule == "interleaved" and self.parts.evaluator.trains_weights
 
     def controller_step(self) -> list[float] | None:
         """Sample, submit, wait, update once; ``None`` when a stop came while waiting (the batch is
         dropped: nothing recorded, no update; a resume redoes it from the last checkpoint)."""
         parts = self.parts
         archs = [parts.space.from_decisions(v) for v in parts.controller.sample(self._step_size())]
+        started = time.perf_counter()
         rewards = parts.evaluator.wait(parts.evaluator.submit(archs), self.progress.poll)
         if rewards is None:
             return None
+        self._time_rewards(time.perf_counter() - started, len(archs))
         rewards = [float(r) for r in rewards]
         stats = parts.controller.update(rewards)
         self.state.step += 1
@@ -217,6 +234,17 @@ class SearchLoop:
         self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
                           best_reward=self.state.best_reward, **stats.to_dict())
         return rewards
+
+    def _time_rewards(self, seconds: float, archs: int) -> None:
+        """Measure a reward's cost and keep derive's expected time out of the search phase."""
+        self.score_timer.add(seconds, archs)
+        self.budget.reserve_seconds = self.score_timer.reserve(
+            self.config.derive_samples, self.parts.evaluator.full_score_batches(), self.budget.seconds)
+
+    def _derive_samples(self) -> int:
+        """``derive_samples``, or fewer when a time budget has less left than they would take."""
+        return self.score_timer.affordable_samples(self.budget.seconds_left(), self.config.derive_samples,
+                                                   self.parts.evaluator.full_score_batches())
 
     def _step_size(self) -> int:
         """``archs_per_step``, cut to what a ``max_archs`` budget has left (each sample adds at most
@@ -230,7 +258,7 @@ class SearchLoop:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
         parts = self.parts
         self._status("deriving", "scoring candidate architectures on the whole validation split")
-        candidates = derive_candidates(parts, self.config.derive_samples, self.state.best_arch)
+        candidates = derive_candidates(parts, self._derive_samples(), self.state.best_arch)
         if self.user_should_stop():
             raise SearchCancelled
         rewards = parts.evaluator.wait(parts.evaluator.submit(candidates, full=True), self.user_should_stop)
@@ -271,14 +299,16 @@ class SearchLoop:
         return self.state.samples if self.parts.evaluator.trains_weights else len(self.state.distinct)
 
     def _on_train_step(self, done: int, total: int) -> None:
-        self.progress.set_epoch_frac((done / max(total, 1)) * self._train_share())
+        self.train_done = done
+        self._update_epoch_frac()
+        if self._interleaved():
+            self.train_controller(controller_steps_due(done, total, self.config.controller_steps_per_epoch))
 
-    def _train_share(self) -> float:
-        return train_share(self.parts.evaluator.steps_per_epoch(), self.config.controller_steps_per_epoch)
-
-    def _train_part(self) -> float:
-        """The part of the epoch done before the controller steps: none for a table evaluator."""
-        return self._train_share() if self.parts.evaluator.trains_weights else 0.0
+    def _update_epoch_frac(self) -> None:
+        """Training and controller steps of the epoch done, over all it has (either order)."""
+        train_total = self.parts.evaluator.steps_per_epoch() if self.parts.evaluator.trains_weights else 0
+        self.progress.set_epoch_frac(epoch_fraction(self.train_done, train_total, self.epoch_steps,
+                                                    self.config.controller_steps_per_epoch))
 
     def _record(self, arch: Any, reward: float) -> None:
         space = self.parts.space

@@ -69,14 +69,10 @@ class LoopProgress:
                           archs_evaluated=archs, elapsed_seconds=round(self.budget.elapsed(), 2))
 
 
-def train_share(train_steps: int, controller_steps: int) -> float:
-    """The part of an epoch spent training weights (the rest is controller steps)."""
-    return train_steps / max(train_steps + controller_steps, 1)
+def epoch_fraction(train_done: int, train_total: int, controller_done: int, controller_total: int) -> float:
+    """Progress inside an epoch of ``train_total`` training and ``controller_total`` controller
+    steps (every step counts the same, whatever order they run in)."""
+    return (train_done + controller_done) / max(train_total + controller_total, 1)
 
 
-def controller_share(train_part: float, done: int, total: int) -> float:
-    """Epoch fraction after ``done`` of ``total`` controller steps that follow ``train_part``."""
-    return train_part + (1.0 - train_part) * done / max(total, 1)
-
-
-__all__ = ["PROGRESS_EVERY_S", "LoopProgress", "controller_share", "train_share"]
+__all__ = ["PROGRESS_EVERY_S", "LoopProgress", "epoch_fraction"]
