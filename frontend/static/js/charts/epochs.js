@@ -19,8 +19,14 @@ export function epochTraces(epochs) {
   return traces;
 }
 
+// Tick formats: Plotly picks ticks 1, 2 or 5 x 10^k apart, as close together as the range needs (a child
+// network at chance: 0.1000, 0.1005, ...). A fixed precision such as ".2~f" printed every one of them as "0.1";
+// "~%" and "~f" keep six decimals and trim the zeros, so distinct ticks read distinctly at any range or zoom.
+// The loss axis overlays the accuracy one: Plotly then defaults it to tickmode "sync" (ticks on the accuracy
+// grid, at values such as 2.302233), so it is set back to "auto" for round loss values.
 export const EPOCH_AXES = {
-  yaxis: { title: { text: "accuracy" }, gridcolor: "#eef0f2", zeroline: false, tickformat: ".2~f", automargin: true },
+  yaxis: { title: { text: "accuracy" }, gridcolor: "#eef0f2", zeroline: false, tickformat: "~%", hoverformat: ".2%",
+    automargin: true },
   yaxis2: { title: { text: "loss" }, overlaying: "y", side: "right", showgrid: false, zeroline: false,
-    tickformat: ".3~f", automargin: true },
+    tickmode: "auto", tickformat: "~f", hoverformat: ".4f", automargin: true },
 };
