@@ -1,65 +1,31 @@
 """Evaluator ``benchmark``: NAS-Bench-201 table lookup, for instant and honest controller checks.
 
-``context.data`` is the path of a CSV with columns ``arch`` (the benchmark's arch string) and
-``cifar10_test_acc_200ep`` (test accuracy in percent after 200 epochs). The reward of an nb201
-architecture is that accuracy, in percent. Nothing is trained.
+``context.data`` is the path of a CSV with a column ``arch`` (the benchmark's arch string) and one
+or more accuracy columns in percent (``cifar10_test_acc_200ep``: CIFAR-10 test accuracy after 200
+epochs; a NAS-Bench-201 table may also carry CIFAR-100 and ImageNet16-120 ones). The option
+``accuracy_column`` names the one to read (default: see ``benchmark_table.choose_column``). The reward
+of an nb201 architecture is that accuracy, in percent. Nothing is trained.
 
-Each architecture is a self-contained job (its JSON + the table's path) run by
+Each architecture is a self-contained job (its JSON + the table's path and column) run by
 ``run_benchmark_job`` through the context's executor; a lookup is pure, so a job is idempotent.
 """
 
 from __future__ import annotations
 
-import csv
-import functools
-import logging
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
+from searchcore.evaluators.benchmark_table import ARCH_COLUMN, DEFAULT_COLUMN, load_table, table_column
 from searchcore.evaluators.executor import Job, Metrics, Ticket, register_job_runner
-from searchcore.schema import Schema
+from searchcore.schema import Option, Schema
 
-logger = logging.getLogger(__name__)
-
-ARCH_COLUMN = "arch"
-ACC_COLUMN = "cifar10_test_acc_200ep"
-
-
-def load_table(path: str | os.PathLike[str]) -> dict[str, float]:
-    """``arch_str -> accuracy``; read once per file (cached by path and modification time)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"benchmark table {str(p)!r} does not exist")
-    return _cached_table(str(p.resolve()), p.stat().st_mtime)
-
-
-@functools.lru_cache(maxsize=4)  # bounded: a long-lived worker may see a table replaced many times
-def _cached_table(resolved: str, mtime: float) -> dict[str, float]:
-    table = _read_table(Path(resolved))
-    logger.info("loaded %s architectures from %s", len(table), resolved)
-    return table
-
-
-def _read_table(path: Path) -> dict[str, float]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        columns = reader.fieldnames or []
-        if ARCH_COLUMN not in columns or ACC_COLUMN not in columns:
-            raise ValueError(f"benchmark table {path.name} needs columns {ARCH_COLUMN!r} and {ACC_COLUMN!r}, "
-                             f"found {columns}")
-        table: dict[str, float] = {}
-        for line, row in enumerate(reader, start=2):
-            try:
-                table[row[ARCH_COLUMN].strip()] = float(row[ACC_COLUMN])
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"benchmark table {path.name}, line {line}: bad row ({exc})") from exc
-    if not table:
-        raise ValueError(f"benchmark table {path.name} has no rows")
-    return table
+SCHEMA = Schema("benchmark evaluator", (
+    Option("accuracy_column", "str", None, "the table's accuracy column (percent); none: the only column "
+           f"besides {ARCH_COLUMN}, else {DEFAULT_COLUMN}", nullable=True),
+))
 
 
 class BenchmarkEvaluator(Evaluator):
@@ -68,7 +34,7 @@ class BenchmarkEvaluator(Evaluator):
     spaces = frozenset({"nb201"})
     needs_dataset = False  # ``data`` is the table CSV
     summary: ClassVar[str] = "NAS-Bench-201 table lookup: instant, for the nb201 space only."
-    schema: ClassVar[Schema] = Schema("benchmark evaluator")
+    schema: ClassVar[Schema] = SCHEMA
     # Options the search loop should give the controller unless the user set them. The table's
     # rewards are percent and the controller's defaults expect [0, 1], hence ``reward_scale``; the
     # rest was tuned by bench/nb201.py (5 samples per update): no temperature, tanh bound 1.1 on op
@@ -79,12 +45,13 @@ class BenchmarkEvaluator(Evaluator):
     }
     suggested_samples_per_update: ClassVar[int] = 5
 
-    def __init__(self, context: EvaluatorContext) -> None:
+    def __init__(self, context: EvaluatorContext, *, accuracy_column: str | None = None) -> None:
         # the space is judged by ``searchcore.compat`` from ``spaces`` before anything is built
         if context.data is None:
             raise ValueError("the benchmark evaluator needs the table CSV path as its data")
         self.context = context
-        self.table = load_table(context.data)
+        self.column = table_column(context.data, accuracy_column)  # a missing column fails here, at setup
+        self.table = load_table(context.data, self.column)
         self.table_path = str(Path(context.data).resolve())
         self._seen: set[str] = set()
 
@@ -96,7 +63,8 @@ class BenchmarkEvaluator(Evaluator):
         return EpochStats(loss=None, accuracy=None, steps=0)
 
     def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
-        jobs = [Job(self.name, self._arch_json(arch), {"table": self.table_path}) for arch in archs]
+        settings = {"table": self.table_path, "column": self.column}
+        jobs = [Job(self.name, self._arch_json(arch), settings) for arch in archs]
         return Ticket(size=len(jobs), handle=(self.context.executor.submit(jobs), jobs))
 
     def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
@@ -125,8 +93,8 @@ class BenchmarkEvaluator(Evaluator):
 
 @register_job_runner("benchmark")
 def run_benchmark_job(job: Job) -> Metrics:
-    """The table's accuracy of ``job.arch`` (``settings["table"]``: the CSV's path)."""
-    table = load_table(job.settings["table"])
+    """The table's accuracy of ``job.arch`` (``settings``: the CSV's ``table`` path and its ``column``)."""
+    table = load_table(job.settings["table"], job.settings.get("column"))
     arch_str = job.arch.get("arch_str")
     if arch_str not in table:
         raise ValueError(f"architecture {arch_str} is not in the benchmark table")
@@ -134,8 +102,8 @@ def run_benchmark_job(job: Job) -> Metrics:
 
 
 @register_evaluator("benchmark")
-def benchmark_evaluator(context: EvaluatorContext) -> BenchmarkEvaluator:
-    return BenchmarkEvaluator(context)
+def benchmark_evaluator(context: EvaluatorContext, accuracy_column: str | None = None) -> BenchmarkEvaluator:
+    return BenchmarkEvaluator(context, accuracy_column=accuracy_column)
 
 
 benchmark_evaluator.evaluator_class = BenchmarkEvaluator  # type: ignore[attr-defined]

@@ -146,7 +146,7 @@ def test_evaluator_options_and_summaries_come_from_the_schema() -> None:
     shared = evaluator_schema("shared")
     assert shared.names() == ["batch_size", "lr", "lr_min", "momentum", "weight_decay", "grad_clip",
                               "augment", "amp", "channels_last"]
-    assert evaluator_schema("benchmark").names() == []
+    assert evaluator_schema("benchmark").names() == ["accuracy_column"]
     with pytest.raises(OptionsError) as caught:
         shared.parse({"lr": 50.0, "momentum": True})
     assert set(caught.value.errors) == {"lr", "momentum"}
