@@ -41,7 +41,8 @@ class SearchConfig:
     device: str = "auto"  # auto | cpu | cuda
     image_size: int = 32
     grayscale: bool = False
-    batch_size: int = 160  # ENAS micro (official scripts: child_batch_size=160)
+    batch_size: int | None = None  # None: planned from the budget (searchcore.planning), else 64
+    plan: bool = True  # with a time budget, choose the proxy's size and batch from measured costs
     controller_steps_per_epoch: int = 30
     derive_samples: int = 16
     archs_per_step: int | None = None  # architectures per controller update; None: the evaluator's
@@ -55,7 +56,7 @@ class SearchConfig:
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
         for name in ("batch_size", "image_size", "controller_steps_per_epoch", "derive_samples"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.archs_per_step is not None and self.archs_per_step < 1:
             raise ValueError("archs_per_step must be at least 1")

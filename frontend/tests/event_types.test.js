@@ -21,6 +21,7 @@ const EXPECTED = {
   final_epoch: (s, p) => [s.finalEpochs.length === 1 && s.finalEpochs[0].lr === p.lr, ["final"]],
   evaluation: (s, p) => [s.evaluation.metrics === p.metrics, ["evaluation"]],
   log: (s, p) => [s.logs[0].message === p.message && s.logs[0].level === p.level, ["log"]],
+  plan: (s, p) => [s.plans[p.phase].message === p.message && s.logs[0].message.includes(p.message), ["log", "plan"]],
   finished: (s, p) => [s.finished.status === p.status && s.logs.length === 1, ["finished", "log"]],
 };
 

@@ -63,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--device", default="auto", help="auto | cpu | cuda")
     search.add_argument("--space-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a space option (repeatable); lists are comma-separated, e.g. ops=sep3,max3")
-    search.add_argument("--batch-size", type=int, default=160, help="minibatch (ENAS micro: 160)")
+    search.add_argument("--batch-size", type=int,
+                        help="minibatch (default: planned from the budget, see --no-plan; else 64)")
+    search.add_argument("--no-plan", dest="plan", action="store_false",
+                        help="keep the space's sizes and the batch as given: do not plan the search "
+                             "proxy from the time budget")
     search.add_argument("--image-size", type=int, default=32)
     search.add_argument("--controller-steps", type=int, default=30, help="controller steps per epoch")
     search.add_argument("--archs-per-step", type=int,
@@ -82,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto")
-    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--batch-size", type=int, help="default: planned from the budget, else 64")
+    train.add_argument("--no-plan", dest="plan", action="store_false",
+                       help="keep the space's child size and the batch as given")
     train.add_argument("--out", required=True)
     train.set_defaults(func=cmd_train)
 
@@ -130,7 +136,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     search_config = source.get("config") or {} if isinstance(source, dict) else {}
     config = _checked(lambda: FinalConfig(
         arch=source, data=args.data, budget_seconds=_budget(args.budget), epochs=args.epochs, seed=args.seed,
-        device=_device(args.device), batch_size=args.batch_size,
+        device=_device(args.device), batch_size=args.batch_size, plan=args.plan,
         image_size=int(search_config.get("image_size", 32)),
         grayscale=bool(search_config.get("grayscale", False))))
     with ProgressSink("train") as sink:
@@ -185,6 +191,7 @@ def _search_config(args: argparse.Namespace) -> SearchConfig:
         controller_options=controller_options, evaluator=args.evaluator, evaluator_options=evaluator_options,
         budget_seconds=_budget(args.budget), max_archs=args.max_archs,
         max_epochs=args.max_epochs, seed=args.seed, device=_device(args.device), batch_size=args.batch_size,
+        plan=args.plan,
         image_size=args.image_size, controller_steps_per_epoch=args.controller_steps,
         archs_per_step=args.archs_per_step))
 

@@ -216,6 +216,23 @@ class Evaluation(EventData):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Plan(EventData):
+    """What the budget buys, decided at the start of a phase from step costs measured on its device."""
+
+    type: ClassVar[str] = "plan"
+    phase: Literal["search", "final"] = required("the phase planned", example="search")
+    message: str = required("one sentence: what the budget buys, or how much more it needs",
+                            example="This budget buys about 14 search epochs and 420 controller steps.")
+    meaningful: bool = required("the budget buys the minimum epochs (and controller steps) to learn",
+                                example=True)
+    epochs: float = required("expected epochs within the phase's budget", example=14.2)
+    minimum_budget_seconds: float = required("the smallest budget that buys the minimum", example=95.0)
+    details: dict[str, Any] = required(
+        "the whole plan: sizes chosen, batch, seconds per epoch, the sizes measured "
+        "(`searchcore.planning.plan`)", example={"batch_size": 64, "seconds_per_epoch": 6.1})
+
+
+@dataclass(frozen=True, kw_only=True)
 class Log(EventData):
     """A line for the run's log (a failed search whose caller emits ``finished``)."""
 
@@ -236,7 +253,8 @@ class Finished(EventData):
 
 
 EVENT_CLASSES: dict[str, type[EventData]] = {cls.type: cls for cls in (
-    Status, Progress, ControllerStep, ChildTrain, ArchSampled, Best, FinalEpoch, Evaluation, Log, Finished)}
+    Status, Progress, ControllerStep, ChildTrain, ArchSampled, Best, FinalEpoch, Evaluation, Plan, Log,
+    Finished)}
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CLASSES)
 
 

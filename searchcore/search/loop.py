@@ -94,6 +94,7 @@ class SearchLoop:
         self.budget = Budget(config.budget_seconds, config.max_archs, config.max_epochs)
         self.state = LoopState()
         self.score_timer = ScoreTimer()
+        self.plan_seconds = 0.0  # spent measuring step costs for the plan (counted in the budget)
         self.epoch_rewards: list[float] = []  # controller rewards of the current epoch
         self.epoch_steps = 0  # controller steps of the current epoch
         self.train_done = 0  # training steps of the current epoch
@@ -136,7 +137,8 @@ class SearchLoop:
         self.generator = seed_everything(self.config.seed)
         self.parts = build_parts(self.config, device, should_stop=self.progress.poll,
                                  on_step=self._on_train_step, budget_fraction=self.progress.fraction,
-                                 executor=self.executor)
+                                 executor=self.executor,
+                                 plan=lambda config, data: self._plan(config, data, device))
         if checkpoint is not None:
             self.resume(checkpoint)
             # ``resumed_after``: events after that seq were dropped and are emitted again, so a
@@ -144,8 +146,18 @@ class SearchLoop:
             self._status("running", f"resumed after epoch {self.state.epoch}",
                          resumed_after=int(checkpoint["last_seq"]))
         else:
-            self.budget.restart_clock(0.0)
+            self.budget.restart_clock(self.plan_seconds)  # measuring for the plan is part of the budget
             self._status("running", f"search started on {device.type}")
+
+    def _plan(self, config: SearchConfig, data: Any, device: torch.device) -> SearchConfig:
+        """The budget planner's proxy (``searchcore.planning``), announced with a ``plan`` event."""
+        from searchcore.planning.apply import announce, planned_search_config, search_plan
+
+        started = time.perf_counter()
+        plan = search_plan(config, data, device.type, self.out_dir)
+        self.plan_seconds = time.perf_counter() - started
+        announce(self.emitter, "search", plan)
+        return planned_search_config(config, plan)
 
     def close(self) -> None:
         self.parts = None

@@ -55,12 +55,18 @@ class SearchParts:
 
 def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Callable[[], bool],
                 on_step: Callable[[int, int], None], budget_fraction: Callable[[], float],
-                executor: Executor | None = None) -> SearchParts:
+                executor: Executor | None = None,
+                plan: Callable[[SearchConfig, Any], SearchConfig] | None = None) -> SearchParts:
+    """``plan(config, data)``: the configuration to run once the data is loaded (the budget
+    planner's proxy size and batch, ``searchcore.planning.apply``); default: ``config`` as it is."""
     try:
         space = create_space(config.space, **config.space_options)
         check_combination(config)
         options = _evaluator_options(config)
         data = _load_data(config)
+        if plan is not None:
+            config = plan(config, data)
+            space = create_space(config.space, **config.space_options)
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
                                    should_stop=should_stop, on_step=on_step, batch_size=config.batch_size,
                                    budget_fraction=budget_fraction, executor=executor or InProcessExecutor())

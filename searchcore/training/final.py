@@ -46,7 +46,8 @@ class FinalConfig:
     epochs: int | None = None
     seed: int = 0
     device: str = "auto"
-    batch_size: int = 64
+    batch_size: int | None = None  # None: planned from the budget (searchcore.planning), else 64
+    plan: bool = True  # with a time budget, choose the child's size and batch from measured costs
     lr: float = 0.05
     weight_decay: float = 3e-4
     channels: int | None = None  # build_child overrides: None means "the space's default"
@@ -133,6 +134,7 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     emitter.emit("status", status="training", message=message)
 
     data = trainer.load_data(config)
+    config = _planned(config, arch, space_options, data, device, emitter)
     overrides = child_overrides(arch["space"], space_options, {
         "channels": config.channels, "cells_per_stage": config.cells_per_stage, "layers": config.layers,
         "drop_path": config.drop_path, "aux_head": config.aux_head or None})
@@ -152,6 +154,16 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     trainer.write_samples(out, data)
     emitter.emit("evaluation", metrics=metrics)
     return _result(out, outcome, metrics, started, emitter)
+
+
+def _planned(config: FinalConfig, arch: dict[str, Any], space_options: dict[str, Any], data: Any,
+             device: torch.device, emitter: Emitter) -> FinalConfig:
+    """The child's size and batch from the budget planner, announced with a ``plan`` event."""
+    from searchcore.planning.apply import announce, final_plan, planned_final_config
+
+    plan = final_plan(config, arch, space_options, data, device.type)
+    announce(emitter, "final", plan)
+    return planned_final_config(config, plan)
 
 
 def _load_data(config: FinalConfig) -> Any:

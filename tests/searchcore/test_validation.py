@@ -20,7 +20,7 @@ def _ok(**over: Any) -> dict[str, Any]:
 def test_canonical_config_is_complete_and_runs_as_a_search_config() -> None:
     config, errors = validate_search(_ok(final={"batch_size": 8}))
     assert errors == {}
-    assert config["final"]["batch_size"] == 8 and config["batch_size"] == 160
+    assert config["final"]["batch_size"] == 8 and config["batch_size"] is None
     built = search_config(config, data="table.csv", device="cpu")
     assert (built.max_archs, built.evaluator, built.device) == (10, "benchmark", "cpu")
     assert built.data == "table.csv"

@@ -58,7 +58,7 @@ def test_final_batch_size_is_not_the_search_batch_size(user, ready_dataset, enqu
     search = create_search(user, {"dataset": ready_dataset.pk, "space": "enas-micro", "budget": "20m",
                                   "batch_size": 8})
     final = _runner(search)._final_config(_result())
-    assert final.batch_size == 64 and final.budget_seconds == 120.0
+    assert final.batch_size is None and final.budget_seconds == 120.0  # planned when training starts
 
 
 def test_migration_converts_an_old_config_and_the_worker_runs_it(settings, user, ready_dataset) -> None:
@@ -71,7 +71,8 @@ def test_migration_converts_an_old_config_and_the_worker_runs_it(settings, user,
     from searchcore.validation import validate_search
 
     checked, errors = validate_search(new)  # an old row reads as a valid engine config
-    assert errors == {} and {**checked, **new} == checked
+    assert errors == {} and {**checked, **new, "final": checked["final"]} == checked
+    assert {**checked["final"], **new["final"]} == checked["final"]  # settings added since: defaults
     search = Search.objects.create(owner=user, dataset=ready_dataset, name="old", config=new)
     runner = _runner(search)
     assert runner._search_config().max_epochs == 2 and runner._final_config(_result()).epochs == 3

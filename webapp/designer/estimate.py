@@ -1,11 +1,10 @@
 """Honest time-per-epoch estimates for the designer.
 
-We *measure* rather than guess: build the network the evaluator would run with the chosen options
-(the shared-weight supernet when the evaluator shares weights and the space has one, else the
-standalone child of one sampled architecture), time a few real training steps (forward + backward
-+ SGD) and validation forwards on random input of the task's shape (images for image tasks, token
-ids ``(seq_len, batch)`` for language tasks) on this machine's CPU, then scale by the dataset's
-train size and the batch size. One epoch = ``ceil(train / batch)`` training steps plus
+We *measure* rather than guess (``searchcore.planning.costs``): the network the evaluator would
+run with the chosen options (the shared-weight supernet when the evaluator shares weights and the
+space has one, else the standalone child of one sampled architecture), timed for a few real
+training steps and forwards on this machine's CPU, then scaled by the dataset's train size and
+the batch size. One epoch = ``ceil(train / batch)`` training steps plus
 ``controller_steps_per_epoch`` reward evaluations (one validation-batch forward each).
 
 GPU figures are the CPU measurement divided by ``GPU_SPEEDUP``, an assumed factor (not measured
@@ -17,31 +16,20 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import torch
-from torch import nn
-
 from searchcore.evaluators import evaluator_class
-from searchcore.spaces import TaskSpec, create_space, space_class
+from searchcore.planning.costs import MEASURE_BATCH, StepTiming, measure_step, random_batch
+from searchcore.spaces import TaskSpec, space_class
 from searchcore.spaces.base import IMAGE, LANGUAGE
 
 logger = logging.getLogger(__name__)
 
-MEASURE_BATCH = 16
 GPU_SPEEDUP = 30.0  # assumed CPU(2-16 cores) -> single modern GPU speed-up for small conv nets
 DEFAULT_TASKS = {IMAGE: TaskSpec.image(3, 32, 10), LANGUAGE: TaskSpec.language(10000, 35)}
-_LOCK = threading.Lock()  # one measurement at a time: they compete for the same cores
-
-
-@dataclass(frozen=True)
-class StepTiming:
-    train_step: float  # seconds for one train step at MEASURE_BATCH
-    forward: float  # seconds for one eval forward at MEASURE_BATCH
+__all__ = ["GPU_SPEEDUP", "MEASURE_BATCH", "Estimate", "StepTiming", "estimate_epoch", "format_duration",
+           "measure_step", "random_batch", "uses_supernet"]
 
 
 @dataclass(frozen=True)
@@ -88,68 +76,3 @@ def estimate_epoch(space: str, options: dict[str, Any], *, train_size: int, batc
 def uses_supernet(space: str, evaluator: str) -> bool:
     """The evaluator trains the shared-weight supernet (and the space has one); else a standalone child."""
     return evaluator_class(evaluator).needs_supernet and space_class(space).has_supernet
-
-
-@lru_cache(maxsize=64)
-def measure_step(space: str, options_json: str, task: TaskSpec, supernet: bool = True) -> StepTiming:
-    """Time real training steps for one (space, options, task, network); cached per combination."""
-    with _LOCK:
-        return _measure(space, json.loads(options_json), task, supernet)
-
-
-def _measure(space_name: str, options: dict[str, Any], task: TaskSpec, supernet: bool) -> StepTiming:
-    space = create_space(space_name, **options)
-    generator = torch.Generator().manual_seed(0)
-    if supernet:
-        model = space.build_supernet(task)
-
-        def run(x: torch.Tensor) -> Any:
-            return model(x, space.sample_random(generator))
-    else:
-        model = space.build_child(space.sample_random(generator), task)
-
-        def run(x: torch.Tensor) -> Any:
-            return model(x)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x, y = random_batch(task, MEASURE_BATCH, generator)
-    train_times = [_train_step(model, optimizer, run, x, y) for _ in range(3)]
-    model.eval()
-    with torch.no_grad():
-        forward_times = [_timed(lambda: run(x)) for _ in range(2)]
-    timing = StepTiming(train_step=min(train_times[1:]), forward=min(forward_times))
-    logger.info("measured %s %s (%s): %.3fs/step", space_name, options, "supernet" if supernet else "child",
-                timing.train_step)
-    return timing
-
-
-def random_batch(task: TaskSpec, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random input and targets of the task's shape: images ``(B, C, S, S)`` with class labels, or
-    token ids ``(seq_len, B)`` (time-major, as ``batchify``) with next-token targets of that shape."""
-    if task.kind == LANGUAGE:
-        tokens = torch.randint(0, task.vocab_size, (task.seq_len + 1, batch), generator=generator)
-        return tokens[:-1], tokens[1:]
-    if task.kind != IMAGE:
-        raise ValueError(f"no estimate input for task kind {task.kind!r}")
-    x = torch.randn(batch, task.in_channels, task.image_size, task.image_size, generator=generator)
-    return x, torch.randint(0, task.num_classes, (batch,), generator=generator)
-
-
-def _train_step(model: nn.Module, optimizer: torch.optim.Optimizer, run: Any,
-                x: torch.Tensor, y: torch.Tensor) -> float:
-    model.train()
-
-    def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        output = run(x)
-        logits = output[0] if isinstance(output, (tuple, list)) else output  # (logits, aux | hidden)
-        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        loss.backward()
-        optimizer.step()
-
-    return _timed(step)
-
-
-def _timed(fn: Any) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start

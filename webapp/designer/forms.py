@@ -24,6 +24,8 @@ def _final_field(name: str) -> forms.Field:
     if option.type == "bool":
         return forms.BooleanField(**common)
     if option.type == "int":
+        if option.default is None:  # empty: planned from the budget at the start of the run
+            common["widget"] = forms.NumberInput(attrs={"placeholder": "planned"})
         return forms.IntegerField(min_value=int(option.minimum), max_value=int(option.maximum), **common)
     return forms.FloatField(min_value=option.minimum, max_value=option.maximum, **common)
 

@@ -99,6 +99,16 @@ function render() {
   if (dirty.has("sampled") && store.sampled) cells.sampled.show(store.sampled);
   if (dirty.has("best") && store.best) { cells.best.show(store.best); drawBest(); }
   if (dirty.has("finished")) drawFinished();
+  if (dirty.has("plan")) drawPlan();
+}
+
+// The plan of each phase (searchcore.planning): what the budget buys; a warning when it is too small.
+function drawPlan() {
+  const note = document.getElementById("plan-note");
+  const plans = ["search", "final"].map((phase) => store.plans[phase]).filter(Boolean);
+  note.hidden = plans.length === 0;
+  note.textContent = plans.map((p) => p.message).join(" ");
+  note.className = plans.some((p) => !p.meaningful) ? "alert warn small" : "small muted";
 }
 
 const series = { controller: () => store.steps, child: () => store.childEpochs, final: () => store.finalEpochs };

@@ -12,7 +12,7 @@ export function createStore() {
     seen: new Set(), times: new Map(), cursor: 0, maxSeq: 0,
     steps: [], childEpochs: [], finalEpochs: [], logs: [],
     progress: null, searchProgress: null, status: null, sampled: null, best: null, evaluation: null,
-    finished: null,
+    finished: null, plans: {},
     dirty: new Set(),
   };
 }
@@ -45,6 +45,12 @@ const HANDLERS = {
   log: (s, e) => {
     insertBySeq(s.logs, { seq: e.seq, time: e.time, level: e.payload.level || "info", message: e.payload.message });
     return "log";
+  },
+  plan: (s, e) => { // what the budget buys, per phase; a budget too small to learn is a warning
+    s.plans[e.payload.phase] = latest(s.plans[e.payload.phase], e);
+    const level = e.payload.meaningful ? "info" : "warning";
+    insertBySeq(s.logs, { seq: e.seq, time: e.time, level, message: `plan (${e.payload.phase}): ${e.payload.message}` });
+    return ["plan", "log"];
   },
   arch_sampled: (s, e) => { s.sampled = latest(s.sampled, e); return "sampled"; },
   best: (s, e) => { s.best = latest(s.best, e); return "best"; },

@@ -36,9 +36,9 @@ def test_score_timer_reserves_what_derive_costs_within_a_cap() -> None:
     assert timer.reserve(16, 10, 100.0) == pytest.approx(18.0)
     assert timer.reserve(16, 10, 50.0) == pytest.approx(50.0 * MAX_DERIVE_SHARE)
     assert timer.reserve(16, 10, None) == 0.0
-    # with 5 s left, (5 / 1.0) - 2 always-scored = 3 sampled candidates; never below 0 or above asked
+    # with 5 s left, (5 / 1.0) - 2 always-scored = 3 sampled candidates; never below 1 or above asked
     assert timer.affordable_samples(5.0, 16, 10) == 3
-    assert timer.affordable_samples(-1.0, 16, 10) == 0
+    assert timer.affordable_samples(-1.0, 16, 10) == 1
     assert timer.affordable_samples(1000.0, 16, 10) == 16
     assert timer.affordable_samples(None, 16, 10) == 16
 

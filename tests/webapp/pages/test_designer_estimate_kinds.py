@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from searchcore.planning.costs import clear_measurements
 from searchcore.spaces import TaskSpec
 from searchcore.spaces.nb201 import NB201Space
-from webapp.designer.estimate import estimate_epoch, measure_step, random_batch, uses_supernet
+from webapp.designer.estimate import estimate_epoch, random_batch, uses_supernet
 
 OPTIONS = {"ops": ["nor_conv_1x1", "skip_connect"], "channels": 4, "cells_per_stage": 1}
 
@@ -36,10 +37,10 @@ def test_estimate_times_only_the_network_the_evaluator_runs(monkeypatch, evaluat
         raise AssertionError(f"{unused} must not be built for the {evaluator} evaluator")
 
     monkeypatch.setattr(NB201Space, unused, refuse)
-    measure_step.cache_clear()
+    clear_measurements()
     try:
         estimate = estimate_epoch("nb201", OPTIONS, train_size=32, batch_size=16, controller_steps=1,
                                   task=TaskSpec(3, 8, 4), evaluator=evaluator)
     finally:
-        measure_step.cache_clear()
+        clear_measurements()
     assert estimate.seconds_per_epoch > 0 and "training step of 16 images" in estimate.basis

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from searchcore.spaces import list_spaces, space_class
@@ -107,15 +109,17 @@ def test_advanced_final_training_settings_are_prefilled_and_posted(client_a, dat
 
     html = client_a.get("/searches/new").content.decode()
     assert 'id="final-advanced"' in html
-    for name in ("batch_size", "lr", "drop_path", "cutout"):
+    for name in ("lr", "drop_path", "cutout"):
         assert f'name="final_{name}" value="{FINAL_SCHEMA[name].default}"' in html, name
+    assert FINAL_SCHEMA["batch_size"].default is None  # empty: planned from the budget
+    assert re.search(r'name="final_batch_size"[^>]*placeholder="planned"', html)
     assert 'name="final_aux_head"' in html
     post = _post(dataset, final_batch_size="24", final_lr="0.1", final_cutout="8", final_aux_head="on")
     assert client_a.post("/searches/new", post).status_code == 302
     final = Search.objects.get().config["final"]
     assert (final["batch_size"], final["lr"], final["cutout"], final["aux_head"]) == (24, 0.1, 8, True)
     assert final["drop_path"] == FINAL_SCHEMA["drop_path"].default
-    assert Search.objects.get().config["batch_size"] == 160  # the search's own, not the final one
+    assert Search.objects.get().config["batch_size"] is None  # the search's own (planned), not the final one
 
 
 def test_out_of_range_final_settings_are_refused(client_a, dataset, _media_and_queue):

@@ -1,0 +1,95 @@
+"""Planning at the start of a run (search or final training): when to plan, and the
+configuration a plan gives.
+
+A search is planned when it has a time budget and no epoch count (an epoch budget says how much
+to train already), its evaluator trains shared weights and the config asks for it (``plan``,
+default on). The plan is written to ``plan.json`` in the search's folder at its first start and
+read back on a resume, so a resumed search runs the very network its checkpoint holds.
+The stored configuration is never changed: the plan fills only what the user left open (the
+size options they did not give, a ``batch_size`` of ``None``). Final training is planned the
+same way when it has a time budget and no epoch count, measuring the derived architecture's own
+child; its plan is written into ``train_config.json`` with the sizes it gave.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from searchcore.config import SearchConfig
+from searchcore.evaluators import evaluator_class
+from searchcore.files import atomic_write_json
+from searchcore.planning.ladder import child_ladder
+from searchcore.planning.plan import FinalPlan, SearchPlan
+from searchcore.planning.planner import default_measure, plan_final, plan_search
+from searchcore.spaces import space_class
+from searchcore.spaces.base import IMAGE
+
+PLAN_NAME = "plan.json"
+DEFAULT_SEARCH_BATCH = 64  # an unplanned search with no batch size given
+
+
+def should_plan_search(config: SearchConfig) -> bool:
+    cls = evaluator_class(config.evaluator)
+    return (config.plan and config.budget_seconds is not None and config.max_epochs is None
+            and cls.trains_weights and cls.needs_dataset and space_class(config.space).task_kind == IMAGE)
+
+
+def search_plan(config: SearchConfig, data: Any, device: str, out_dir: Path) -> SearchPlan | None:
+    """The stored plan of this search folder, else a new one measured now (and stored)."""
+    if not should_plan_search(config):
+        return None
+    path = out_dir / PLAN_NAME
+    if path.exists():
+        return SearchPlan.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    plan = plan_search(config.space, dict(config.space_options), data.task(),
+                       train_size=len(data.train.labels), valid_size=len(data.valid.labels),
+                       budget_seconds=float(config.budget_seconds), batch_size=config.batch_size,
+                       controller_steps_per_epoch=config.controller_steps_per_epoch,
+                       derive_samples=config.derive_samples, measure=default_measure(device))
+    atomic_write_json(path, plan.to_dict())
+    return plan
+
+
+def planned_search_config(config: SearchConfig, plan: SearchPlan | None) -> SearchConfig:
+    """``config`` with the plan's proxy under the user's own options and its batch size."""
+    if plan is None:
+        return dataclasses.replace(config, batch_size=config.batch_size or DEFAULT_SEARCH_BATCH)
+    options = {**plan.space_options, **config.space_options}
+    return dataclasses.replace(config, space_options=options, batch_size=config.batch_size or plan.batch_size)
+
+
+DEFAULT_FINAL_BATCH = 64  # an unplanned final training with no batch size given
+SIZE_FIELDS = ("channels", "cells_per_stage", "layers")  # FinalConfig fields that size the child
+
+
+def final_plan(config: Any, arch: dict[str, Any], space_options: dict[str, Any], data: Any,
+               device: str) -> FinalPlan | None:
+    """The final child's size and batch for ``config`` (a ``FinalConfig``) with a time budget and
+    no epoch count, measured on ``device`` with the architecture itself; else ``None``."""
+    space = arch["space"]
+    if not (config.plan and config.budget_seconds and config.epochs is None
+            and space_class(space).task_kind == IMAGE and child_ladder(space)):
+        return None
+    given = {k: getattr(config, k) for k in SIZE_FIELDS if getattr(config, k) is not None}
+    return plan_final(space, space_options, data.task(), train_size=len(data.train.labels),
+                      valid_size=len(data.valid.labels), budget_seconds=float(config.budget_seconds),
+                      batch_size=config.batch_size, given=given, measure=default_measure(device, arch))
+
+
+def planned_final_config(config: Any, plan: FinalPlan | None) -> Any:
+    """``config`` with the plan's child size and batch where the user left them open."""
+    if plan is None:
+        return dataclasses.replace(config, batch_size=config.batch_size or DEFAULT_FINAL_BATCH)
+    sizes = {k: v for k, v in plan.overrides.items() if k in SIZE_FIELDS and getattr(config, k) is None}
+    return dataclasses.replace(config, batch_size=config.batch_size or plan.batch_size, **sizes)
+
+
+def announce(emitter: Any, phase: str, plan: SearchPlan | FinalPlan | None) -> None:
+    """The ``plan`` event of a phase (nothing when it was not planned)."""
+    if plan is not None:
+        emitter.emit("plan", phase=phase, message=plan.message, meaningful=plan.meaningful,
+                     epochs=plan.epochs, minimum_budget_seconds=plan.minimum_budget_seconds,
+                     details=plan.to_dict())
