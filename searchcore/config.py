@@ -39,8 +39,8 @@ class SearchConfig:
     max_epochs: int | None = None
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
-    image_size: int = 32
-    grayscale: bool = False
+    image_size: int | None = None  # None: the dataset's native side (searchcore.data.native), else 32
+    grayscale: bool | None = None  # None: one channel when every image is grayscale
     batch_size: int | None = None  # None: planned from the budget (searchcore.planning), else 64
     plan: bool = True  # with a time budget, choose the proxy's size and batch from measured costs
     controller_steps_per_epoch: int = 30

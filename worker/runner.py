@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from searchcore import FinalConfig, export_package, run_search, train_final
 from searchcore.compat import needs_dataset
-from searchcore.data import DatasetError
+from searchcore.data import DatasetError, resolve_image_input
 from searchcore.events import Emitter
+from searchcore.spaces import space_class
+from searchcore.spaces.base import IMAGE
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
 from webapp.searches.config import to_search_config
@@ -141,6 +143,10 @@ class SearchRunner:
         """The stored ``final`` settings as they are, plus what only the worker knows; the image
         pipeline (seed, size, grayscale, space options) follows the search, the batch size does not."""
         pipeline = {k: self.config[k] for k in ("seed", "image_size", "grayscale") if k in self.config}
+        if space_class(self.config["space"]).task_kind == IMAGE:  # "auto" (None) -> what the search used
+            pipeline["image_size"], pipeline["grayscale"] = resolve_image_input(
+                self.search.dataset.path, image_size=pipeline.get("image_size"),
+                grayscale=pipeline.get("grayscale"))
         return FinalConfig(**dict(self.config.get("final") or {}), **pipeline, arch=result.to_dict(),
                            data=str(self.search.dataset.path), device=settings.NAS_DEVICE,
                            space_options=dict(self.config.get("space_options") or {}))

@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--no-plan", dest="plan", action="store_false",
                         help="keep the space's sizes and the batch as given: do not plan the search "
                              "proxy from the time budget")
-    search.add_argument("--image-size", type=int, default=32)
+    search.add_argument("--image-size", type=int,
+                        help="image side in pixels (default: the images' own when they share one size, "
+                             "up to 64; else 32)")
+    search.add_argument("--grayscale", action=argparse.BooleanOptionalAction,
+                        help="one input channel (default: when every image is grayscale)")
     search.add_argument("--controller-steps", type=int, default=30, help="controller steps per epoch")
     search.add_argument("--archs-per-step", type=int,
                         help="architectures per controller update (default: the evaluator's suggestion)")
@@ -137,8 +141,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = _checked(lambda: FinalConfig(
         arch=source, data=args.data, budget_seconds=_budget(args.budget), epochs=args.epochs, seed=args.seed,
         device=_device(args.device), batch_size=args.batch_size, plan=args.plan,
-        image_size=int(search_config.get("image_size", 32)),
-        grayscale=bool(search_config.get("grayscale", False))))
+        image_size=search_config.get("image_size"), grayscale=search_config.get("grayscale")))
     with ProgressSink("train") as sink:
         result = _checked(lambda: train_final(config, Path(args.out), sink=sink))
     if result.test_accuracy is None:
@@ -192,8 +195,8 @@ def _search_config(args: argparse.Namespace) -> SearchConfig:
         budget_seconds=_budget(args.budget), max_archs=args.max_archs,
         max_epochs=args.max_epochs, seed=args.seed, device=_device(args.device), batch_size=args.batch_size,
         plan=args.plan,
-        image_size=args.image_size, controller_steps_per_epoch=args.controller_steps,
-        archs_per_step=args.archs_per_step))
+        image_size=args.image_size, grayscale=args.grayscale,
+        controller_steps_per_epoch=args.controller_steps, archs_per_step=args.archs_per_step))
 
 
 def parse_space_options(space: str, items: Sequence[str]) -> dict[str, Any]:

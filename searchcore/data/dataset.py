@@ -25,6 +25,7 @@ from searchcore.data.archive import (
 )
 from searchcore.data.errors import DatasetError, FileIssue
 from searchcore.data.images import ImageDecodeError, decode_image
+from searchcore.data.native import file_mode, probe_native, resolve_input
 from searchcore.data.report import DatasetReport, health_warnings
 from searchcore.data.splits import SPLITS, assign_splits, check_fractions, subsample
 from searchcore.spaces.base import TaskSpec
@@ -78,20 +79,24 @@ class _Decoded:
     entries: list[ImageEntry]
     pixels: np.ndarray | None
     sizes: Counter[str] = field(default_factory=Counter)
+    modes: Counter[str] = field(default_factory=Counter)
     skipped: list[FileIssue] = field(default_factory=list)
 
 
 def load_image_dataset(
     path: str | Path,
     *,
-    image_size: int = 32,
-    grayscale: bool = False,
+    image_size: int | None = None,
+    grayscale: bool | None = None,
     split: Sequence[float] = (0.8, 0.1, 0.1),
     seed: int = 0,
     max_images: int | None = None,
     limits: ArchiveLimits = ArchiveLimits(),
 ) -> ImageDataset:
-    """Load a zip of class folders or a CSV manifest into uint8 tensors split train/valid/test."""
+    """Load a zip of class folders or a CSV manifest into uint8 tensors split train/valid/test.
+
+    ``image_size``/``grayscale`` left ``None`` are the dataset's native ones (``searchcore.data.native``).
+    """
     decoded, report, split_of = _prepare(
         path, image_size, grayscale, split, seed, max_images, limits, keep=True
     )
@@ -112,15 +117,15 @@ def load_image_dataset(
     )
     return ImageDataset(
         train=splits["train"], valid=splits["valid"], test=splits["test"], class_names=report.class_names,
-        image_size=image_size, channels=1 if grayscale else 3, mean=mean, std=std, report=report,
+        image_size=report.image_size, channels=report.channels, mean=mean, std=std, report=report,
     )  # fmt: skip
 
 
 def inspect_image_archive(
     path: str | Path,
     *,
-    image_size: int = 32,
-    grayscale: bool = False,
+    image_size: int | None = None,
+    grayscale: bool | None = None,
     split: Sequence[float] = (0.8, 0.1, 0.1),
     seed: int = 0,
     max_images: int | None = None,
@@ -149,8 +154,8 @@ def channel_stats(images: Tensor, chunk: int = 4096) -> tuple[tuple[float, ...],
 
 def _prepare(
     path: str | Path,
-    image_size: int,
-    grayscale: bool,
+    image_size: int | None,
+    grayscale: bool | None,
     split: Sequence[float],
     seed: int,
     max_images: int | None,
@@ -158,13 +163,14 @@ def _prepare(
     *,
     keep: bool,
 ) -> tuple[_Decoded, DatasetReport, np.ndarray]:
-    if image_size < 1 or image_size > 1024:
+    if image_size is not None and not 1 <= image_size <= 1024:
         raise DatasetError(f"image size must be between 1 and 1024, not {image_size}")
     fractions = check_fractions(split)
     with open_zip(path, limits) as zf:
         listing = list_image_entries(zf, limits)
+        side, gray = _input(zf, listing, image_size, grayscale)
         entries = _subsample(listing.entries, max_images, seed)
-        decoded = _decode_all(zf, entries, image_size, grayscale, limits, keep)
+        decoded = _decode_all(zf, entries, side, gray, limits, keep)
     decoded.skipped[:0] = listing.skipped
     _drop_small_classes(decoded)
     class_names = sorted({e.label for e in decoded.entries})
@@ -174,9 +180,19 @@ def _prepare(
     split_of, split_warnings = assign_splits(
         label_ids, [e.split for e in decoded.entries], fractions, seed, class_names
     )
-    report = _build_report(listing, decoded, class_names, label_ids, split_of, image_size, grayscale)
+    report = _build_report(listing, decoded, class_names, label_ids, split_of, side, gray)
     report.warnings = listing.warnings + split_warnings + health_warnings(report, fractions)
     return decoded, report, split_of
+
+
+def _input(
+    zf: zipfile.ZipFile, listing: ArchiveListing, image_size: int | None, grayscale: bool | None
+) -> tuple[int, bool]:
+    """The side and colour to decode at: explicit settings, else native over the whole listing
+    (so that ``max_images``/``seed`` cannot change them)."""
+    if image_size is not None and grayscale is not None:
+        return image_size, grayscale
+    return resolve_input(image_size, grayscale, probe_native(zf, listing.entries))
 
 
 def _subsample(entries: list[ImageEntry], max_images: int | None, seed: int) -> list[ImageEntry]:
@@ -220,6 +236,7 @@ def _decode_all(
             pixels[len(out.entries)] = array
         out.entries.append(entry)
         out.sizes[f"{width}x{height}"] += 1
+        out.modes[file_mode(data)] += 1
     if pixels is not None:
         out.pixels = pixels[: len(out.entries)]
     return out
@@ -270,6 +287,7 @@ def _build_report(
     return DatasetReport(
         class_names=class_names, counts=counts, split_counts=split_counts, image_sizes=dict(decoded.sizes),
         skipped=decoded.skipped, layout=listing.layout, image_size=image_size, channels=1 if grayscale else 3,
+        modes=dict(decoded.modes),
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from searchcore.data.errors import FileIssue
+from searchcore.data.native import native_format
 
 FEW_IMAGES = 10  # a class below this gets a warning
 MAX_IMBALANCE = 100.0  # largest / smallest class
@@ -23,6 +24,7 @@ class DatasetReport:
     layout: str = "folders"  # "folders" | "manifest"
     image_size: int = 32  # the side every image was resized to
     channels: int = 3
+    modes: dict[str, int] = field(default_factory=dict)  # original Pillow modes, {"L": 100}
 
     @property
     def num_images(self) -> int:
@@ -32,6 +34,8 @@ class DatasetReport:
         data = asdict(self)
         data["num_images"] = self.num_images
         data["num_classes"] = len(self.class_names)
+        side, grayscale = native_format(self.image_sizes, self.modes)
+        data["native"] = {"image_size": side, "grayscale": grayscale}  # see searchcore.data.native
         return data
 
     @classmethod

@@ -5,7 +5,8 @@ pass their whole configuration (image side, grayscale, seed, sequence length, ..
 takes only its own, so the search setup and final training make one call whatever the kind. The
 returned object has ``.task() -> TaskSpec`` (what the network must fit).
 
-- ``image``: :func:`load_image_dataset` (a zip of class folders or a CSV manifest).
+- ``image``: :func:`load_image_dataset` (a zip of class folders or a CSV manifest); an
+  ``image_size``/``grayscale`` left ``None`` is the dataset's native one (``data.native``).
 - ``language``: :func:`load_text_corpus` wrapped in :class:`LanguageData` (the corpus plus the
   sequence length the task is trained with).
 """
@@ -81,7 +82,7 @@ class LanguageData:
 
 
 @register_task_loader(IMAGE)
-def _image(path: str | Path, *, image_size: int = 32, grayscale: bool = False,
+def _image(path: str | Path, *, image_size: int | None = None, grayscale: bool | None = None,
            split: tuple[float, ...] = (0.8, 0.1, 0.1), seed: int = 0, max_images: int | None = None) -> Any:
     return load_image_dataset(path, image_size=image_size, grayscale=grayscale, split=split, seed=seed,
                               max_images=max_images)

@@ -59,8 +59,8 @@ class FinalConfig:
     aux_weight: float = 0.4
     label_smoothing: float = 0.0
     grad_clip: float = 5.0
-    image_size: int = 32
-    grayscale: bool = False
+    image_size: int | None = None  # None: the dataset's native input (searchcore.data.native)
+    grayscale: bool | None = None
     space_options: dict[str, Any] = field(default_factory=dict)  # overrides those found in ``arch``
     max_images: int | None = None
     channels_last: bool = True  # measured 1.3-2.5x faster training steps on CPU (nb201, enas-micro)

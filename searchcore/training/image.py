@@ -45,7 +45,8 @@ class ImageTrainer:
         if config.test_data is None:
             return load_task_data(IMAGE, config.data, **common)
         data = load_task_data(IMAGE, config.data, split=TEST_DATA_SPLIT, **common)
-        test = load_task_data(IMAGE, config.test_data, split=(1.0, 0.0, 0.0), **common)
+        resolved = {"image_size": data.image_size, "grayscale": data.channels == 1}  # the training data's
+        test = load_task_data(IMAGE, config.test_data, split=(1.0, 0.0, 0.0), **{**common, **resolved})
         if test.class_names != data.class_names:
             raise ValueError(f"the test data's classes {test.class_names} differ from the training data's "
                              f"{data.class_names}")
@@ -87,7 +88,7 @@ class ImageTrainer:
         }
 
     def preprocessing(self, data: ImageDataset, config: Any) -> dict[str, Any]:
-        return preprocessing_of(data, config.grayscale)
+        return preprocessing_of(data, data.channels == 1)  # as loaded: an "auto" setting is None
 
     def write_samples(self, out: Path, data: ImageDataset) -> None:
         split: ImageSplit = data.test if len(data.test.labels) else data.valid

@@ -62,6 +62,17 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path: Path, capsys: pytes
     assert not any("Traceback" in line for line in err)
 
 
+def test_image_size_and_grayscale_default_to_the_dataset_and_can_be_set() -> None:
+    from searchcore.cli.app import _search_config, build_parser
+
+    base = ["search", "--space", "nb201", "--data", str(TINY), "--max-epochs", "1", "--out", "x"]
+    auto = _search_config(build_parser().parse_args(base))
+    assert (auto.image_size, auto.grayscale) == (None, None)
+    chosen = _search_config(build_parser().parse_args([*base, "--image-size", "20", "--no-grayscale"]))
+    assert (chosen.image_size, chosen.grayscale) == (20, False)
+    assert _search_config(build_parser().parse_args([*base, "--grayscale"])).grayscale is True
+
+
 def test_unusable_dataset_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "notes.zip"
     with zipfile.ZipFile(bad, "w") as zf:

@@ -75,3 +75,16 @@ def test_final_schema_defaults_are_final_configs() -> None:
     defaults = {f.name: f.default for f in dataclasses.fields(FinalConfig)}
     for option in FINAL_SCHEMA.options:
         assert defaults[option.name] == option.default, option.name
+
+
+def test_image_size_and_grayscale_are_auto_unless_given() -> None:
+    """Left out (or null) they stay ``None``: the dataset's native input, resolved where it is loaded."""
+    config, errors = validate_search(_ok())
+    assert errors == {} and (config["image_size"], config["grayscale"]) == (None, None)
+    assert validate_search(_ok(image_size=None, grayscale=None))[0] == config
+    given, errors = validate_search(_ok(image_size=20, grayscale=False))
+    assert errors == {} and (given["image_size"], given["grayscale"]) == (20, False)
+    built = search_config(given, data="x.zip", device="cpu")
+    assert (built.image_size, built.grayscale) == (20, False)
+    assert "image_size" in validate_search(_ok(image_size=4))[1]
+    assert (SearchConfig.image_size, SearchConfig.grayscale) == (None, None)

@@ -129,6 +129,26 @@ def test_create_search_201_and_validation_400(user, ready_dataset, enqueued) -> 
     assert response.status_code == 400 and "space" in response.json()["errors"]
 
 
+def test_create_search_takes_image_size_and_grayscale_or_leaves_them_to_the_dataset(
+    user, ready_dataset, enqueued
+) -> None:
+    client = _token_client(user)
+    base = {"dataset": ready_dataset.pk, "space": "enas-micro", "budget": {"max_epochs": 1}}
+
+    def stored(body: dict[str, Any]) -> tuple[Any, Any]:
+        response = client.post("/api/searches/", body, content_type="application/json")
+        assert response.status_code == 201, response.json()
+        config = client.get(f"/api/searches/{response.json()['id']}/").json()["config"]
+        return config["image_size"], config["grayscale"]
+
+    assert stored(base) == (None, None)  # "auto": the dataset's native side and channels
+    assert stored({**base, "image_size": None, "grayscale": None}) == (None, None)
+    assert stored({**base, "image_size": 20, "grayscale": True}) == (20, True)
+    response = client.post("/api/searches/", {**base, "image_size": 4, "grayscale": "yes"},
+                           content_type="application/json")
+    assert response.status_code == 400 and {"image_size", "grayscale"} <= set(response.json()["errors"])
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b""])
 def test_bad_json_is_400_never_500(user, body) -> None:
     response = _token_client(user).post("/api/searches/", body, content_type="application/json")

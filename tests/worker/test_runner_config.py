@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import shutil
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -14,6 +16,7 @@ from webapp.searches.services import create_search
 from worker.runner import SearchRunner
 
 pytestmark = pytest.mark.django_db
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 migration = importlib.import_module("webapp.searches.migrations.0002_engine_config")
 
 OLD = {"space": "enas-micro", "space_options": {"num_nodes": 2}, "controller": "reinforce",
@@ -22,12 +25,21 @@ OLD = {"space": "enas-micro", "space_options": {"num_nodes": 2}, "controller": "
        "final_budget": {"seconds": None, "epochs": 3}, "seed": 4, "batch_size": 32}
 
 
-@pytest.fixture
-def ready_dataset(user: Any) -> Any:
+def _stored(user: Any, fixture: str, name: str) -> Any:
+    """A ready dataset whose file is a copy of ``tests/fixtures/<fixture>`` (the worker reads it to
+    resolve the native input of final training)."""
     from webapp.datasets.models import Dataset
 
-    return Dataset.objects.create(owner=user, name="cifar tiny", status=Dataset.READY, num_classes=10,
-                                  num_images=100, file="datasets/x/cifar.zip")
+    dataset = Dataset.objects.create(owner=user, name=name, status=Dataset.READY, num_classes=10,
+                                     num_images=100, file=f"datasets/x/{fixture}")
+    dataset.path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / fixture, dataset.path)
+    return dataset
+
+
+@pytest.fixture
+def ready_dataset(user: Any) -> Any:
+    return _stored(user, "cifar10_tiny_png.zip", "cifar tiny")
 
 
 def _runner(search: Search) -> SearchRunner:
@@ -85,3 +97,22 @@ def test_migration_forwards_rewrites_rows(user, ready_dataset) -> None:
     migration.forwards(apps, None)
     search.refresh_from_db()
     assert search.config == migration.convert(OLD) and search.config["final"]["epochs"] == 3
+
+
+def test_final_training_gets_the_native_input_the_search_resolved(user, enqueued) -> None:
+    """Stored as "auto" (None, so a resumed checkpoint compares equal); final training gets the
+    dataset's 28x28 grayscale, and explicit settings stay as they were given."""
+    gray = _stored(user, "gray28_png.zip", "digits")
+    search = create_search(user, {"dataset": gray.pk, "space": "enas-micro", "budget": "20m"})
+    assert (search.config["image_size"], search.config["grayscale"]) == (None, None)
+    runner = _runner(Search.objects.select_related("dataset").get(pk=search.pk))
+    assert (runner._search_config().image_size, runner._search_config().grayscale) == (None, None)
+    final = runner._final_config(_result())
+    assert (final.image_size, final.grayscale) == (28, True)
+    chosen = create_search(user, {"dataset": gray.pk, "space": "enas-micro", "budget": "20m",
+                                  "image_size": 16, "grayscale": False})
+    final = _runner(chosen)._final_config(_result())
+    assert (final.image_size, final.grayscale) == (16, False)
+    half = create_search(user, {"dataset": gray.pk, "space": "enas-micro", "budget": "20m", "image_size": 20})
+    assert (_runner(half)._final_config(_result()).image_size,
+            _runner(half)._final_config(_result()).grayscale) == (20, True)

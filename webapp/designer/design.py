@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import catalogue, controller_choices, evaluator_choices, space_catalog
 from webapp.designer.data import train_size
@@ -26,6 +27,8 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
         "controllers": controller_choices(),
         "evaluators": evaluator_choices(),
         "datasets": datasets,
+        "dataset_inputs": [(str(d.pk), summary["text"]) for d in datasets
+                           if (summary := native_summary(d)) is not None],
         "designer_data": {
             "datasets": {str(d.pk): {"name": d.name, "kind": d.kind, "train": train_size(d),
                                      "classes": d.num_classes} for d in datasets},
@@ -83,6 +86,10 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
     final = config.get("final") or {}
     initial.update(_final_initial({"seconds": final.get("budget_seconds"), "epochs": final.get("epochs")}))
     initial.update({f"final_{name}": final[name] for name in FINAL_FIELDS if name in final})
+    if config.get("image_size") is not None:
+        initial["image_size"] = config["image_size"]
+    if config.get("grayscale") is not None:
+        initial["grayscale"] = "gray" if config["grayscale"] else "rgb"
     return initial, dict(config.get("space_options") or {})
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from django import forms
 
 from searchcore.training.settings import FINAL_SCHEMA
+from searchcore.validation import SEARCH_SCHEMA
 
 BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
 BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"), ("epochs", "Epochs"))
 FINAL_UNITS = (*BUDGET_UNITS, ("epochs", "epochs"))
 FINAL_FIELDS = ("batch_size", "lr", "drop_path", "cutout", "aux_head")  # advanced: posted in "final"
+COLOURS = (("", "native (from the dataset)"), ("gray", "grayscale: 1 channel"), ("rgb", "colour: 3 channels"))
 
 
 def _final_field(name: str) -> forms.Field:
@@ -48,6 +50,12 @@ class DesignForm(forms.Form):
     final_drop_path = _final_field("drop_path")
     final_cutout = _final_field("cutout")
     final_aux_head = _final_field("aux_head")
+    image_size = forms.IntegerField(required=False, label="image side",
+                                    min_value=int(SEARCH_SCHEMA["image_size"].minimum),
+                                    max_value=int(SEARCH_SCHEMA["image_size"].maximum),
+                                    help_text="pixels; empty: the dataset's native side",
+                                    widget=forms.NumberInput(attrs={"placeholder": "native"}))
+    grayscale = forms.ChoiceField(required=False, choices=COLOURS, label="colour")
 
     def __init__(self, *args, datasets=(), spaces=(), controllers=(), evaluators=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -70,6 +78,15 @@ class DesignForm(forms.Form):
             return {"epochs": _whole(data["final_value"])}
         return _budget_text(data["final_value"], data["final_unit"])
 
+    def input_settings(self) -> dict:
+        """``image_size``/``grayscale`` the user chose; an empty box is left out (the dataset's own)."""
+        data = self.cleaned_data
+        settings: dict = {}
+        if data.get("image_size") is not None:
+            settings["image_size"] = data["image_size"]
+        if data.get("grayscale"):
+            settings["grayscale"] = data["grayscale"] == "gray"
+        return settings
 
     def advanced_fields(self) -> list:
         """The final-training settings' bound fields, for the template's advanced section."""

@@ -15,6 +15,7 @@ from searchcore.config import SearchConfig
 from searchcore.schema import OptionsError
 from searchcore.spaces import TaskSpec, space_class
 from searchcore.spaces.base import IMAGE
+from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import space_catalog, space_entry
 from webapp.designer.data import train_size
@@ -105,10 +106,14 @@ def _field_errors(errors: dict[str, list[str]]) -> JsonResponse:
 
 
 def _task(space: str, dataset: Dataset | None) -> TaskSpec | None:
-    """An image task with the dataset's class count; ``None`` (the kind's default) otherwise."""
+    """An image task with the dataset's class count and default (native) input; ``None`` (the
+    kind's default) otherwise."""
     if space_class(space).task_kind != IMAGE:
         return None
-    return TaskSpec(num_classes=max(2, (dataset.num_classes or 10) if dataset else 10))
+    native = native_summary(dataset) if dataset else None
+    size, gray = (native["default_size"], native["default_grayscale"]) if native else (32, False)
+    return TaskSpec(in_channels=1 if gray else 3, image_size=size,
+                    num_classes=max(2, (dataset.num_classes or 10) if dataset else 10))
 
 
 def _dataset(request: HttpRequest, pk: Any) -> Dataset | None:

@@ -86,6 +86,7 @@ def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
         "evaluator": data["evaluator"], "budget": form.budget(),
         "dataset": int(data["dataset"]) if data.get("dataset") else None,
     }
+    payload.update(form.input_settings())  # left out: the dataset's native side and channels
     payload["final_budget"] = form.final_budget()
     payload["final"] = form.final_settings()
     return payload

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 
 THUMBS_PER_CLASS = 8
@@ -26,6 +27,8 @@ def dataset_context(dataset: Dataset) -> dict[str, Any]:
         ],
         "split_totals": {k: sum(v.values()) for k, v in (report.get("split_counts") or {}).items()},
         "image_sizes": sorted((report.get("image_sizes") or {}).items(), key=lambda kv: -kv[1]),
+        "image_modes": sorted((report.get("modes") or {}).items(), key=lambda kv: -kv[1]),
+        "native": native_summary(dataset),
         "skipped": report.get("skipped") or [],
         "warnings": report.get("warnings") or [],
         "text_stats": _text_stats(report) if dataset.kind == Dataset.TEXT else [],
@@ -34,7 +37,8 @@ def dataset_context(dataset: Dataset) -> dict[str, Any]:
 
 def _text_stats(report: dict[str, Any]) -> list[tuple[str, Any]]:
     """Flat (label, value) rows for a text corpus report, whatever keys validation wrote."""
-    skip = {"skipped", "warnings", "class_names", "counts", "split_counts", "image_sizes", "thumbnails"}
+    skip = {"skipped", "warnings", "class_names", "counts", "split_counts", "image_sizes", "thumbnails",
+            "modes", "native"}
     rows: list[tuple[str, Any]] = []
     for key, value in report.items():
         if key in skip:

@@ -126,3 +126,49 @@ def test_out_of_range_final_settings_are_refused(client_a, dataset, _media_and_q
     response = client_a.post("/searches/new", _post(dataset, final_batch_size="0"))
     assert response.status_code == 400 and not Search.objects.exists()
     assert 'class="field invalid" id="field-final_batch_size"' in response.content.decode()
+
+
+GRAY_REPORT = {"class_names": ["a", "b"], "counts": {"a": 10, "b": 10}, "image_sizes": {"28x28": 20},
+               "modes": {"L": 20}}
+
+
+@pytest.fixture
+def gray_dataset(alice):
+    return Dataset.objects.create(owner=alice, name="digits", status=Dataset.READY, report=GRAY_REPORT,
+                                  num_classes=2, num_images=20)
+
+
+def _native_line(html: str, dataset) -> str:
+    start = html.index(f'data-help-for="dataset" data-value="{dataset.pk}"')
+    return html[start:html.index("</div>", start)]
+
+
+def test_designer_shows_each_datasets_native_input_as_the_default(client_a, dataset, gray_dataset):
+    html = client_a.get(f"/searches/new?dataset={gray_dataset.pk}").content.decode()
+    gray = _native_line(html, gray_dataset)
+    assert "native: 28×28 grayscale (the default)" in gray and " hidden>" not in gray  # the chosen one
+    mixed = _native_line(html, dataset)  # the fixture's report: 32x32 and 40x30 images, no modes
+    assert "images of 2 sizes: the default is 32×32 colour" in mixed and " hidden>" in mixed
+    assert 'name="image_size"' in html and 'placeholder="native"' in html
+    assert '<option value="" selected>native (from the dataset)</option>' in html
+
+
+def test_designer_leaves_the_input_to_the_dataset_unless_chosen(client_a, gray_dataset):
+    assert client_a.post("/searches/new", _post(gray_dataset)).status_code == 302
+    config = Search.objects.get().config
+    assert (config["image_size"], config["grayscale"]) == (None, None)
+    chosen = _post(gray_dataset, image_size="16", grayscale="rgb")
+    assert client_a.post("/searches/new", chosen).status_code == 302
+    config = Search.objects.latest("pk").config
+    assert (config["image_size"], config["grayscale"]) == (16, False)
+    response = client_a.post("/searches/new", _post(gray_dataset, image_size="4"))
+    assert response.status_code == 400 and Search.objects.count() == 2
+    assert 'class="field invalid" id="field-image_size"' in response.content.decode()
+
+
+def test_edit_and_run_again_keeps_a_chosen_input(client_a, alice, gray_dataset):
+    old = Search.objects.create(owner=alice, dataset=gray_dataset, name="old", config={
+        "space": "enas-micro", "budget_seconds": 60.0, "image_size": 20, "grayscale": True})
+    html = client_a.get(f"/searches/new?from={old.pk}").content.decode()
+    assert 'name="image_size" value="20"' in html
+    assert '<option value="gray" selected>' in html

@@ -68,6 +68,20 @@ def test_health_report(client_a, dataset):
     assert '"split_counts": {"train": {"airplane": 8' in html  # chart data for Plotly
 
 
+def test_health_report_shows_the_native_input_format(client_a, dataset):
+    dataset.report = {**dataset.report, "image_sizes": {"28x28": 20}, "modes": {"L": 19, "1": 1}}
+    dataset.save()
+    html = client_a.get(f"/datasets/{dataset.pk}/").content.decode()
+    line = html[html.index('id="native-input"'):][:200]
+    assert "native: 28×28 grayscale (the default)" in line
+    modes = html[html.index('id="image-modes"'):][:300]
+    assert '<span class="mono">L</span> 19' in modes and '<span class="mono">1</span> 1' in modes
+    dataset.report = {**dataset.report, "image_sizes": {"224x224": 20}, "modes": {"RGB": 20}}
+    dataset.save()
+    html = client_a.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert "images are 224×224: the default is 32×32 colour" in html
+
+
 def test_failed_dataset_explains_why(client_a, alice):
     d = Dataset.objects.create(owner=alice, name="bad", status=Dataset.FAILED, error="No images found.")
     assert "No images found." in client_a.get(f"/datasets/{d.pk}/").content.decode()
