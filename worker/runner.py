@@ -149,6 +149,7 @@ class SearchRunner:
                 grayscale=pipeline.get("grayscale"))
         return FinalConfig(**dict(self.config.get("final") or {}), **pipeline, arch=result.to_dict(),
                            data=str(self.search.dataset.path), device=settings.NAS_DEVICE,
+                           supernet=str(self.directory / "search"),
                            space_options=dict(self.config.get("space_options") or {}))
 
     # -- ending ---------------------------------------------------------------------------------

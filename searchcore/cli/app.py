@@ -21,6 +21,7 @@ from searchcore.device import resolve_device
 from searchcore.registry import UnknownNameError
 from searchcore.search.setup import SearchSetupError
 from searchcore.search.store import CheckpointError
+from searchcore.training.settings import INITS
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="default: planned from the budget, else 64")
     train.add_argument("--no-plan", dest="plan", action="store_false",
                        help="keep the space's child size and the batch as given")
+    train.add_argument("--init", default="auto", choices=INITS,
+                       help="first weights: the search's supernet (fine-tune; needs --arch DIR/result.json "
+                            "with DIR's checkpoint), scratch, or auto (supernet when there is one)")
     train.add_argument("--out", required=True)
     train.set_defaults(func=cmd_train)
 
@@ -140,7 +144,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     search_config = source.get("config") or {} if isinstance(source, dict) else {}
     config = _checked(lambda: FinalConfig(
         arch=source, data=args.data, budget_seconds=_budget(args.budget), epochs=args.epochs, seed=args.seed,
-        device=_device(args.device), batch_size=args.batch_size, plan=args.plan,
+        device=_device(args.device), batch_size=args.batch_size, plan=args.plan, init=args.init,
+        supernet=str(arch_path.parent),
         image_size=search_config.get("image_size"), grayscale=search_config.get("grayscale")))
     with ProgressSink("train") as sink:
         result = _checked(lambda: train_final(config, Path(args.out), sink=sink))

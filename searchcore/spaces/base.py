@@ -207,6 +207,16 @@ class SearchSpace(abc.ABC):
         ``drop_path``) and add an auxiliary head; unknown keys raise ``TypeError``.
         """
 
+    def load_child_from_supernet(self, child: nn.Module, supernet: nn.Module) -> None:
+        """Give ``child`` (built at the supernet's sizes) the supernet's weights of its own
+        architecture: the child's own ``load_from_supernet`` when it has one, else every tensor the
+        supernet holds under the same name (BN scales/shifts the supernet lacks become 1/0)."""
+        from searchcore.spaces._common import copy_weights  # the spaces' shared helper
+
+        loader = getattr(child, "load_from_supernet", None)
+        with torch.no_grad():
+            loader(supernet) if callable(loader) else copy_weights(child, supernet)
+
     # -- generic helpers --------------------------------------------------------------
     def size(self) -> int:
         """Number of distinct decision assignments (exact integer)."""

@@ -1,4 +1,5 @@
-"""Final training: train the derived architecture from scratch, evaluate it on the test split.
+"""Final training: train the derived architecture (from scratch, or from the search's supernet
+weights: ``training.inherit``), evaluate it on the test split.
 
 Recipe (DARTS/ENAS final training): SGD, momentum 0.9, Nesterov, weight decay 3e-4, cosine LR
 from ``lr`` to 0, ScheduledDropPath, optional cutout and auxiliary-head loss (weight 0.4),
@@ -27,9 +28,11 @@ import torch
 from searchcore.device import resolve_device, seed_everything
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.spaces import space_class
+from searchcore.training.child import prepare_child
 from searchcore.training.image import NUM_VERIFY_SAMPLES, TEST_DATA_SPLIT, preprocessing_of
-from searchcore.training.io import build_child, child_overrides, resolve_architecture, write_json
+from searchcore.training.io import resolve_architecture, write_json
 from searchcore.training.loop import LoopOutcome, LoopSettings
+from searchcore.training.settings import INITS
 from searchcore.training.trainers import trainer_for
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,8 @@ class FinalConfig:
     device: str = "auto"
     batch_size: int | None = None  # None: planned from the budget (searchcore.planning), else 64
     plan: bool = True  # with a time budget, choose the child's size and batch from measured costs
+    init: str = "auto"  # first weights: scratch | supernet (fine-tune) | auto (training.inherit)
+    supernet: str | None = None  # the search folder whose supernet "supernet"/"auto" start from
     lr: float = 0.05
     weight_decay: float = 3e-4
     channels: int | None = None  # build_child overrides: None means "the space's default"
@@ -83,6 +88,8 @@ class FinalConfig:
             raise ValueError("drop_path must be in [0, 1)")
         if self.cutout < 0 or self.lr <= 0:
             raise ValueError("cutout must be >= 0 and lr > 0")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}, not {self.init!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +121,7 @@ class FinalResult:
 
 def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | None = None,
                 should_stop: Callable[[], bool] | None = None, first_seq: int = 0) -> FinalResult:
-    """Train ``config.arch`` from scratch on ``config.data`` and write the training directory.
+    """Train ``config.arch`` on ``config.data`` and write the training directory.
 
     The trainer (data, batches, loss, metrics) is the one of the architecture's space's task kind.
     """
@@ -134,11 +141,9 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     emitter.emit("status", status="training", message=message)
 
     data = trainer.load_data(config)
-    config = _planned(config, arch, space_options, data, device, emitter)
-    overrides = child_overrides(arch["space"], space_options, {
-        "channels": config.channels, "cells_per_stage": config.cells_per_stage, "layers": config.layers,
-        "drop_path": config.drop_path, "aux_head": config.aux_head or None})
-    model = trainer.prepare_model(build_child(arch, space_options, data.task(), overrides).to(device), config)
+    config, child, space_options, overrides = prepare_child(config, arch, space_options, data, device,
+                                                            emitter)
+    model = trainer.prepare_model(child.to(device), config)
     _write_inputs(out, config, arch, space_options, overrides, trainer.preprocessing(data, config))
 
     loop = trainer.make_loop(model, config, data, device, generator, _settings(config, device, deadline),
@@ -154,16 +159,6 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     trainer.write_samples(out, data)
     emitter.emit("evaluation", metrics=metrics)
     return _result(out, outcome, metrics, started, emitter)
-
-
-def _planned(config: FinalConfig, arch: dict[str, Any], space_options: dict[str, Any], data: Any,
-             device: torch.device, emitter: Emitter) -> FinalConfig:
-    """The child's size and batch from the budget planner, announced with a ``plan`` event."""
-    from searchcore.planning.apply import announce, final_plan, planned_final_config
-
-    plan = final_plan(config, arch, space_options, data, device.type)
-    announce(emitter, "final", plan)
-    return planned_final_config(config, plan)
 
 
 def _load_data(config: FinalConfig) -> Any:

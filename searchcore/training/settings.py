@@ -11,6 +11,7 @@ from searchcore.schema import Option, Schema
 
 MAX_FINAL_SECONDS = 12 * 3600
 MAX_FINAL_EPOCHS = 10_000
+INITS = ("auto", "scratch", "supernet")  # first weights of the final child (training.inherit)
 DEFAULT_FINAL_SECONDS = 120.0  # the web app's default final budget ("2m") when none is given
 
 FINAL_SCHEMA = Schema("final training", (
@@ -21,6 +22,8 @@ FINAL_SCHEMA = Schema("final training", (
     Option("batch_size", "int", None, "images per training step (empty: planned from the budget)", 1, 4096,
            nullable=True),
     Option("plan", "bool", True, "choose the child's size and batch from step costs measured at the start"),
+    Option("init", "choice", "auto", "first weights: the search's supernet (fine-tune), scratch, or auto "
+           "(the measured default when a supernet exists)", choices=INITS),
     Option("lr", "float", 0.05, "initial SGD learning rate (cosine to 0)", 1e-5, 10.0),
     Option("weight_decay", "float", 3e-4, "SGD weight decay", 0.0, 0.1),
     Option("drop_path", "float", 0.1, "maximum ScheduledDropPath probability", 0.0, 0.9),
@@ -50,4 +53,4 @@ def final_errors(values: object) -> tuple[dict, dict[str, list[str]]]:
     return settings, {}
 
 
-__all__ = ["ADVANCED", "DEFAULT_FINAL_SECONDS", "FINAL_SCHEMA", "final_errors"]
+__all__ = ["ADVANCED", "DEFAULT_FINAL_SECONDS", "FINAL_SCHEMA", "INITS", "final_errors"]
