@@ -45,6 +45,8 @@ class SearchConfig:
     plan: bool = True  # with a time budget, choose the proxy's size and batch from measured costs
     controller_steps_per_epoch: int = 30
     derive_samples: int = 16
+    # derive may return a degenerate architecture (``space.degenerate_reasons``) when it scores best
+    allow_degenerate: bool = False
     archs_per_step: int | None = None  # architectures per controller update; None: the evaluator's
     # "interleaved": the epoch's controller steps are spread over its training steps, so the
     # controller learns from the first minute; "per_epoch": all after the epoch's training (ENAS)

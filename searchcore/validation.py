@@ -45,6 +45,8 @@ SEARCH_SCHEMA = Schema("search", (
            "controller updates per search epoch", 1, 10_000),
     Option("derive_samples", "int", _DEFAULTS["derive_samples"].default,
            "samples scored to derive the final architecture", 1, 1000),
+    Option("allow_degenerate", "bool", _DEFAULTS["allow_degenerate"].default,
+           "derive may return a degenerate architecture (e.g. only parameter-free operations)"),
     Option("controller_schedule", "choice", _DEFAULTS["controller_schedule"].default,
            "when controller steps run: spread over the epoch's training, or after it (ENAS)",
            choices=CONTROLLER_SCHEDULES),

@@ -22,6 +22,7 @@ from searchcore.data import DatasetError, resolve_image_input
 from searchcore.events import Emitter
 from searchcore.spaces import space_class
 from searchcore.spaces.base import IMAGE
+from searchcore.training.verdict import at_chance_message
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
 from webapp.searches.config import to_search_config
@@ -76,6 +77,7 @@ class SearchRunner:
         stop.sink = self.sink
         self.config = search.config
         self.directory = search.directory
+        self.completed = False  # every stage ran: a run at chance fails, yet its bar is full
 
     def run(self) -> str | None:
         try:
@@ -123,11 +125,21 @@ class SearchRunner:
         relative = package.relative_to(settings.MEDIA_ROOT).as_posix()
         TrainedModel.objects.update_or_create(
             search=self.search, defaults={"metrics": final.metrics or {}, "package": relative})
+        self.completed = True
+        verdict = (final.metrics or {}).get("verdict")
+        if verdict is not None and not verdict["above_chance"]:  # never a success; the package stays
+            return Search.FAILED, at_chance_message(verdict, self._run_seconds(result, final))
         accuracy = final.test_accuracy
         done = "Search and final training finished"
         if accuracy is None:
             return Search.SUCCEEDED, f"{done}."
         return Search.SUCCEEDED, f"{done}; test accuracy {accuracy:.1%}."
+
+    def _run_seconds(self, result: Any, final: Any) -> float:
+        """The run's total budget: each stage's configured seconds, else the time the stage took."""
+        final_budget = (self.config.get("final") or {}).get("budget_seconds")
+        return (float(self.config.get("budget_seconds") or result.elapsed_seconds)
+                + float(final_budget or final.elapsed_seconds))
 
     def _search_config(self) -> Any:
         if not self._reads_dataset():
@@ -158,7 +170,7 @@ class SearchRunner:
                                         status__in=search_status.moves_into(status)).update(
             status=status, message=message, phase=status, finished_at=timezone.now(), lease_owner="",
             lease_expires_at=None, eta_seconds=None,
-            **({"progress": 1.0} if status == Search.SUCCEEDED else {}),
+            **({"progress": 1.0} if status == Search.SUCCEEDED or self.completed else {}),
         )
         if not updated:
             logger.warning("search %s: lease taken over before it could finish", self.search.pk)

@@ -92,5 +92,6 @@ class DbChannelSink:
         if type_ == "status":
             return {"phase": str(payload.get("status", ""))[:32], "message": str(payload.get("message", ""))}
         if type_ == "best":
-            return {"best": {k: payload.get(k) for k in ("architecture", "reward", "step", "graph")}}
+            keys = ("architecture", "reward", "step", "graph", "degenerate")  # degenerate: the reasons, or []
+            return {"best": {k: payload.get(k) for k in keys}}
         return {}

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, createStore, formatEta, ingest, takeDirty } from "../static/js/live_store.js";
+import { backoffDelay, collapseText, createStore, formatEta, ingest, takeDirty } from "../static/js/live_store.js";
 
 const step = (seq, n) => ({ seq, type: "controller_step", time: seq, payload: { step: n, reward: n / 10, baseline: 0, entropy: 1 } });
 
@@ -161,4 +161,13 @@ test("the architecture count follows the newest of progress and controller steps
   ingest(s, progress(4, { phase: "searching", fraction: 0.1, archs_evaluated: 3, elapsed_seconds: 1 }));
   ingest(s, progress(5, { phase: "final", fraction: 0.1, archs_evaluated: 0, elapsed_seconds: 1 }));
   assert.equal(progressView(s).archs, 3);
+});
+
+test("the collapse badge names the reasons of a degenerate best architecture, and nothing otherwise", () => {
+  assert.equal(collapseText({ reward: 0.5, degenerate: ["the normal cell has no operation with weights"] }),
+    "collapse: the normal cell has no operation with weights");
+  assert.equal(collapseText({ degenerate: ["a", "b"] }), "collapse: a; b");
+  assert.equal(collapseText({ reward: 0.5, degenerate: [] }), "");
+  assert.equal(collapseText({ reward: 0.5 }), ""); // an event from before the check
+  assert.equal(collapseText(null), "");
 });

@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "up to 64; else 32)")
     search.add_argument("--grayscale", action=argparse.BooleanOptionalAction,
                         help="one input channel (default: when every image is grayscale)")
+    search.add_argument("--allow-degenerate", action="store_true",
+                        help="derive may return a degenerate architecture (e.g. only parameter-free ops)")
     search.add_argument("--controller-steps", type=int, default=30, help="controller steps per epoch")
     search.add_argument("--archs-per-step", type=int,
                         help="architectures per controller update (default: the evaluator's suggestion)")
@@ -151,9 +153,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         result = _checked(lambda: train_final(config, Path(args.out), sink=sink))
     if result.test_accuracy is None:
         return _finished("training", result.status)
-    return _finished("training", result.status,
-                     f"test accuracy {result.test_accuracy:.4f} after {result.epochs_run} epoch(s); "
-                     f"{args.out}")
+    detail = f"test accuracy {result.test_accuracy:.4f} after {result.epochs_run} epoch(s); {args.out}"
+    searched = float(source.get("elapsed_seconds") or 0.0) if isinstance(source, dict) else 0.0
+    return _finished("training", _judged(result, searched), detail)
+
+
+def _judged(result: Any, searched_seconds: float) -> str:
+    """Print the model's chance verdict; the status is ``failed`` (exit 1) when it is at chance."""
+    from searchcore.training.verdict import at_chance_message
+
+    verdict = (result.metrics or {}).get("verdict")
+    if verdict is None:
+        return result.status
+    if verdict["above_chance"]:
+        print(f"validation accuracy {verdict['valid_accuracy']:.1%} is above chance "
+              f"({verdict['chance']:.1%})")
+        return result.status
+    print(at_chance_message(verdict, searched_seconds + result.elapsed_seconds))
+    return "failed"
 
 
 def _finished(what: str, status: str, detail: str = "") -> int:
@@ -199,6 +216,7 @@ def _search_config(args: argparse.Namespace) -> SearchConfig:
         controller_options=controller_options, evaluator=args.evaluator, evaluator_options=evaluator_options,
         budget_seconds=_budget(args.budget), max_archs=args.max_archs,
         max_epochs=args.max_epochs, seed=args.seed, device=_device(args.device), batch_size=args.batch_size,
+        allow_degenerate=args.allow_degenerate,
         plan=args.plan,
         image_size=args.image_size, grayscale=args.grayscale,
         controller_steps_per_epoch=args.controller_steps, archs_per_step=args.archs_per_step))

@@ -188,6 +188,9 @@ class Best(_ArchEvent):
     type: ClassVar[str] = "best"
     derived: bool | None = optional("true for the one chosen by deriving on the whole validation split",
                                     example=True)
+    degenerate: list[str] | None = optional(
+        "why the architecture is degenerate (`space.degenerate_reasons`, e.g. only parameter-free "
+        "operations): the search may have collapsed; `[]` when it is not", example=[])
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,17 +3,39 @@
 The loop scores every candidate on the whole validation split (or the table) through the
 evaluator and keeps the best. Candidates are ``derive_samples`` controller samples, the
 controller's greedy choice and the best architecture seen while searching, without repeats.
+
+A degenerate candidate (``space.degenerate_reasons``: e.g. a cell of parameter-free operations
+only, the typical collapse of an untrained controller's greedy choice) is kept only when nothing
+else exists, unless the search allows them (``SearchConfig.allow_degenerate``). When every
+candidate is degenerate, derive samples up to ``EXTRA_ROUNDS`` more batches from the controller
+(scoring only the sound ones), then falls back to the best sound architecture seen while searching;
+only if there is none does it return the best degenerate candidate, with its reasons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from searchcore.search.setup import SearchParts
 from searchcore.search.state import unique_archs
+
+logger = logging.getLogger(__name__)
+
+EXTRA_ROUNDS = 4  # more controller batches of ``derive_samples`` when every candidate is degenerate
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The architecture derive chose, its reward, and why it is degenerate (``[]``: it is not)."""
+
+    architecture: dict[str, Any]
+    reward: float
+    degenerate: list[str] = field(default_factory=list)
 
 
 def derive_candidates(parts: SearchParts, samples: int, best_seen: dict[str, Any] | None) -> list[Any]:
@@ -35,3 +57,49 @@ def best_candidate(parts: SearchParts, candidates: Sequence[Any],
             best_json, best_reward = parts.space.arch_to_json(arch), reward
     assert best_json is not None and best_reward is not None, "derive needs at least one candidate"
     return best_json, best_reward
+
+
+def derive_best(parts: SearchParts, *, samples: int, best_seen: dict[str, Any] | None,
+                sound_seen: dict[str, Any] | None, allow_degenerate: bool,
+                should_stop: Callable[[], bool]) -> Derived | None:
+    """Score the candidates on the whole validation split and choose (see the module docstring);
+    ``None`` when ``should_stop`` stopped the scoring. ``sound_seen``: the best architecture seen
+    while searching that is not degenerate (``LoopState.sound_arch``)."""
+    candidates = derive_candidates(parts, samples, best_seen)
+    if allow_degenerate:
+        return _choose(parts, candidates, should_stop)
+    sound, degenerate = _split(parts, candidates)
+    for _ in range(EXTRA_ROUNDS if not sound else 0):
+        with torch.no_grad():
+            extra = [parts.space.from_decisions(v) for v in parts.controller.sample(samples)]
+        sound = _split(parts, unique_archs(extra, parts.space.arch_to_json))[0]
+        if sound:
+            logger.info("derive: every candidate was degenerate; %d more samples are not", len(sound))
+            break
+    if not sound and sound_seen is not None:
+        logger.info("derive: every sample is degenerate; falling back to the best sound one seen")
+        sound = [parts.space.arch_from_json(sound_seen)]
+    return _choose(parts, sound or degenerate, should_stop)
+
+
+def _split(parts: SearchParts, archs: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """``(sound, degenerate)`` architectures, each in the given order."""
+    sound, degenerate = [], []
+    for arch in archs:
+        (degenerate if parts.space.degenerate_reasons(arch) else sound).append(arch)
+    return sound, degenerate
+
+
+def _choose(parts: SearchParts, candidates: Sequence[Any], should_stop: Callable[[], bool]) -> Derived | None:
+    """Score ``candidates`` (full validation split) and return the best with its reasons."""
+    if should_stop():
+        return None
+    rewards = parts.evaluator.wait(parts.evaluator.submit(list(candidates), full=True), should_stop)
+    if rewards is None:
+        return None
+    best_json, best_reward = best_candidate(parts, candidates, rewards)
+    reasons = parts.space.degenerate_reasons(parts.space.arch_from_json(best_json))
+    return Derived(best_json, best_reward, reasons)
+
+
+__all__ = ["EXTRA_ROUNDS", "Derived", "best_candidate", "derive_best", "derive_candidates"]

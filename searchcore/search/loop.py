@@ -39,7 +39,7 @@ from searchcore.device import resolve_device, seed_everything
 from searchcore.evaluators import Executor
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
-from searchcore.search.derive import best_candidate, derive_candidates
+from searchcore.search.derive import derive_best
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, epoch_fraction
 from searchcore.search.result import SearchResult
 from searchcore.search.resume import (
@@ -270,16 +270,15 @@ class SearchLoop:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
         parts = self.parts
         self._status("deriving", "scoring candidate architectures on the whole validation split")
-        candidates = derive_candidates(parts, self._derive_samples(), self.state.best_arch)
-        if self.user_should_stop():
+        chosen = derive_best(parts, samples=self._derive_samples(), best_seen=self.state.best_arch,
+                             sound_seen=self.state.sound_arch, allow_degenerate=self.config.allow_degenerate,
+                             should_stop=self.user_should_stop)  # not degenerate unless nothing else
+        if chosen is None:
             raise SearchCancelled
-        rewards = parts.evaluator.wait(parts.evaluator.submit(candidates, full=True), self.user_should_stop)
-        if rewards is None:
-            raise SearchCancelled
-        best_json, best_reward = best_candidate(parts, candidates, rewards)
-        self.state.best_arch, self.state.best_reward = best_json, best_reward
-        self.emitter.emit("best", step=self.state.step, architecture=best_json, reward=best_reward,
-                          graph=parts.space.graph(parts.space.arch_from_json(best_json)), derived=True)
+        self.state.best_arch, self.state.best_reward = chosen.architecture, chosen.reward
+        graph = parts.space.graph(parts.space.arch_from_json(chosen.architecture))
+        self.emitter.emit("best", step=self.state.step, architecture=chosen.architecture,
+                          reward=chosen.reward, graph=graph, derived=True, degenerate=chosen.degenerate)
 
     # -- checkpoint / resume ----------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -328,8 +327,9 @@ class SearchLoop:
         graph = space.graph(arch)
         payload = {"step": self.state.step, "architecture": arch_json, "reward": reward, "graph": graph}
         self.emitter.emit("arch_sampled", **payload)
-        if self.state.record(arch_json, reward):
-            self.emitter.emit("best", **payload)
+        reasons = space.degenerate_reasons(arch)  # a collapse shows on the live page as it happens
+        if self.state.record(arch_json, reward, degenerate=bool(reasons)):
+            self.emitter.emit("best", **payload, degenerate=reasons)
 
     def _status(self, status: str, message: str, **extra: Any) -> None:
         self.progress.phase = status if status != "running" else "searching"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any
 
 import torch
 
+from searchcore.config import SearchConfig
 from searchcore.search.store import CheckpointError
 
 CHECKPOINT_VERSION = 1
@@ -48,11 +49,15 @@ class LoopState:
     best_reward: float | None = None
     best_arch: dict[str, Any] | None = None
     search_done: bool = False  # budget used up: a resumed run goes straight to deriving
+    sound_reward: float | None = None  # the best of the architectures that are not degenerate:
+    sound_arch: dict[str, Any] | None = None  # derive's fallback when its candidates all are
 
-    def record(self, arch_json: dict[str, Any], reward: float) -> bool:
-        """Count one evaluated architecture; True when it is a new best."""
+    def record(self, arch_json: dict[str, Any], reward: float, *, degenerate: bool = False) -> bool:
+        """Count one evaluated architecture; True when it is a new best (degenerate or not)."""
         self.samples += 1
         self.distinct.add(arch_key(arch_json))
+        if not degenerate and (self.sound_reward is None or reward > self.sound_reward):
+            self.sound_reward, self.sound_arch = float(reward), arch_json
         if self.best_reward is None or reward > self.best_reward:
             self.best_reward, self.best_arch = float(reward), arch_json
             return True
@@ -67,11 +72,13 @@ class LoopState:
             "best_reward": self.best_reward,
             "best_arch": json.dumps(self.best_arch) if self.best_arch is not None else None,
             "search_done": self.search_done,
+            "sound_reward": self.sound_reward,
+            "sound_arch": json.dumps(self.sound_arch) if self.sound_arch is not None else None,
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> LoopState:
-        best = state.get("best_arch")
+        best, sound = state.get("best_arch"), state.get("sound_arch")  # no sound_*: an older checkpoint
         return cls(
             epoch=int(state["epoch"]),
             step=int(state["step"]),
@@ -80,6 +87,8 @@ class LoopState:
             best_reward=None if state["best_reward"] is None else float(state["best_reward"]),
             best_arch=json.loads(best) if best is not None else None,
             search_done=bool(state["search_done"]),
+            sound_reward=None if state.get("sound_reward") is None else float(state["sound_reward"]),
+            sound_arch=json.loads(sound) if sound is not None else None,
         )
 
 
@@ -90,9 +99,9 @@ def normalised_config(config_dict: dict[str, Any]) -> dict[str, Any]:
 
 def check_same_config(saved: dict[str, Any], current: dict[str, Any], where: str) -> None:
     """Raise ``CheckpointError`` naming the settings that differ from the checkpoint's (a setting
-    added since, at its default ``None``, is no difference)."""
+    added since, missing from one side and at its default on the other, is no difference)."""
     old, new = normalised_config(saved), normalised_config(current)
-    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    keys = sorted(k for k in set(old) | set(new) if old.get(k, _default(k)) != new.get(k, _default(k)))
     if not keys:
         return
     diffs = "; ".join(f"{k}: {old.get(k)!r} in the checkpoint, {new.get(k)!r} now" for k in keys)
@@ -100,6 +109,14 @@ def check_same_config(saved: dict[str, Any], current: dict[str, Any], where: str
         f"{where} holds a checkpoint of a search with other settings ({diffs}); "
         "re-run with the same settings to resume, or choose another output directory"
     )
+
+
+def _default(name: str) -> Any:
+    """The ``SearchConfig`` default of setting ``name`` as JSON (``None`` when it has none)."""
+    spec = SearchConfig.__dataclass_fields__.get(name)
+    if spec is None or spec.default_factory is not MISSING:
+        return None if spec is None else normalised_config({"v": spec.default_factory()})["v"]
+    return None if spec.default is MISSING else spec.default
 
 
 def check_version(state: dict[str, Any], where: str) -> None:

@@ -23,6 +23,7 @@ from torch import nn
 
 from searchcore.schema import Option, Schema
 from searchcore.spaces._common import check_space_field, child_overrides
+from searchcore.spaces._degenerate import factory_has_parameters, micro_cell_reasons
 from searchcore.spaces._micro_net import MicroChild, MicroSupernet, loose_ends
 from searchcore.spaces.base import (
     Decision,
@@ -138,6 +139,11 @@ class MicroSpace(SearchSpace):
 
     def graph(self, arch: MicroArch) -> dict[str, Any]:
         return {"cells": [_cell_graph(cell, arch.cell(cell)) for cell in CELLS]}
+
+    def degenerate_reasons(self, arch: MicroArch) -> list[str]:
+        """The normal cell's rules only: the stacked normal cells are the network's depth, while a
+        reduction cell of pooling and identity (DARTS' reduce cells) just halves the resolution."""
+        return micro_cell_reasons("normal", arch.normal, lambda op: factory_has_parameters(self.op_table[op]))
 
     # -- networks ----------------------------------------------------------------------
     def build_supernet(self, task: TaskSpec) -> nn.Module:

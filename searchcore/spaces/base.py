@@ -217,6 +217,13 @@ class SearchSpace(abc.ABC):
         with torch.no_grad():
             loader(supernet) if callable(loader) else copy_weights(child, supernet)
 
+    # -- quality ----------------------------------------------------------------------
+    def degenerate_reasons(self, arch: Any) -> list[str]:
+        """Sentences saying why ``arch`` is degenerate (a collapse such as cells of parameter-free
+        operations only); ``[]`` when it is not. Derive prefers architectures without reasons.
+        The default declares no rules; spaces override it (helpers in ``spaces._degenerate``)."""
+        return []
+
     # -- generic helpers --------------------------------------------------------------
     def size(self) -> int:
         """Number of distinct decision assignments (exact integer)."""

@@ -18,9 +18,10 @@ from torch import nn
 from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
 from searchcore.spaces._common import check_space_field, child_overrides
+from searchcore.spaces._degenerate import factory_has_parameters, parameter_free_reason
 from searchcore.spaces._macro_net import MacroChild, MacroSupernet, needed_at_pool, pool_layers
 from searchcore.spaces.base import Decision, DecisionValue, SearchSpace, TaskSpec, options_class
-from searchcore.spaces.ops import MACRO_OPS
+from searchcore.spaces.ops import MACRO_OPS, OPS
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,12 @@ class EnasMacroSpace(SearchSpace):
             if flag
         ]
         return {"cells": [{"name": "layers", "nodes": nodes, "edges": edges}]}
+
+    def degenerate_reasons(self, arch: MacroArch) -> list[str]:
+        """Every path from the stem to the classifier runs through every layer's op (skips only add
+        to it), so the network learns nothing between them exactly when no layer's op has weights."""
+        ops = [layer.op for layer in arch.layers]
+        return parameter_free_reason("the network", ops, lambda op: factory_has_parameters(OPS[op]))
 
     def build_supernet(self, task: TaskSpec) -> nn.Module:
         o = self.options

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import torch
@@ -20,6 +21,7 @@ from torch import nn
 from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
 from searchcore.spaces._common import drop_path
+from searchcore.spaces._degenerate import dag_reasons, module_has_parameters
 from searchcore.spaces.base import Decision, DecisionValue, SearchSpace, TaskSpec, options_class
 
 logger = logging.getLogger(__name__)
@@ -96,6 +98,12 @@ def make_op(name: str, channels: int) -> nn.Module:
     if name == "avg_pool_3x3":
         return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
     raise ValueError(f"nb201: no module for operation {name!r}")
+
+
+@cache
+def op_has_parameters(name: str) -> bool:
+    """Whether edge op ``name`` has weights (``none`` is a zero edge: no module at all)."""
+    return name != "none" and module_has_parameters(make_op(name, 4))
 
 
 class ResidualReduction(nn.Module):
@@ -224,6 +232,11 @@ class NB201Space(SearchSpace):
         edges = [{"source": str(i), "target": str(j), "label": op}
                  for (j, i), op in zip(EDGES, arch.edges, strict=True) if op != "none"]
         return {"cells": [{"name": "cell", "nodes": nodes, "edges": edges}]}
+
+    def degenerate_reasons(self, arch: NB201Arch) -> list[str]:
+        """The output node must be reached from the input through an op with weights."""
+        edges = [(j, i, op) for (j, i), op in zip(EDGES, arch.edges, strict=True)]
+        return dag_reasons(edges, NUM_NODES, is_zero=lambda op: op == "none", has_params=op_has_parameters)
 
     def build_supernet(self, task: TaskSpec) -> Network:
         o = self.options

@@ -34,6 +34,7 @@ from searchcore.training.io import resolve_architecture, write_json
 from searchcore.training.loop import LoopOutcome, LoopSettings
 from searchcore.training.settings import INITS
 from searchcore.training.trainers import trainer_for
+from searchcore.training.verdict import validation_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,9 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
         return _result(out, outcome, None, started, emitter)
     loop.restore(outcome.best_state)
     metrics = {**trainer.evaluate(model, config, data, device), **_outcome_metrics(outcome, device)}
+    verdict = validation_verdict(outcome.best_valid_accuracy, data)  # is it clearly above chance?
+    if verdict is not None:
+        metrics["verdict"] = verdict
     metrics["elapsed_seconds"] = round(time.monotonic() - started, 3)
     _write_outputs(out, model, metrics)
     trainer.write_samples(out, data)

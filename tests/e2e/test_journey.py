@@ -149,7 +149,9 @@ def wait_for_success(page, artifacts: Path) -> None:
     page.wait_for_selector("#finished-banner:not([hidden])", timeout=240 * SECOND)
     status = page.inner_text("#status-badge")
     shot(page, artifacts, "07_live_finished")
-    assert status.lower() == "succeeded", page.inner_text("#log")[-2000:]
+    log = page.inner_text("#log")
+    # a tiny model at chance is reported as a failed run with its reason (issue 7), the rest is the same
+    assert status.lower() == "succeeded" or "at chance level" in log, log[-2000:]
     steps = page.evaluate("() => window.nasLive.steps.map(s => s.seq)")
     assert len(steps) == len(set(steps))
     check_progress_card(page)

@@ -43,6 +43,12 @@ def dataset_id(api: ApiClient) -> int:
     return body["id"]
 
 
+def _ended_well(payload: dict[str, Any]) -> bool:
+    """Succeeded, or failed only because the tiny model is at chance (issue 7: never a success then)."""
+    at_chance = payload["status"] == "failed" and "at chance level" in payload["message"]
+    return payload["status"] == "succeeded" or at_chance
+
+
 def _ws(stack: LiveStack, token: str, search_id: int, after: int = 0):
     return connect(f"{stack.ws_url}/ws/searches/{search_id}/?after={after}",
                    additional_headers={"Authorization": f"Token {token}"}, open_timeout=10)
@@ -73,13 +79,14 @@ def test_upload_search_watch_and_download(live_stack: LiveStack, token: str, api
         events = _collect_until_finished(ws, timeout=400)
     seqs = [e["seq"] for e in events]
     assert seqs == list(range(1, len(events) + 1)), seqs  # every event, in order, exactly once
-    assert events[-1]["payload"]["status"] == "succeeded", events[-1]
+    assert _ended_well(events[-1]["payload"]), events[-1]
     types = {e["type"] for e in events}
     assert {"status", "progress", "controller_step", "arch_sampled", "best", "final_epoch",
             "evaluation"} <= types
 
     status, detail = api.get(f"/api/searches/{search_id}/")
-    assert detail["status"] == "succeeded" and detail["has_package"] and detail["progress"] == 1.0
+    assert detail["status"] == events[-1]["payload"]["status"]
+    assert detail["has_package"] and detail["progress"] == 1.0  # a run at chance keeps its package
     assert detail["best"]["architecture"]["space"] == "enas-micro"
     status, stored = api.get(f"/api/searches/{search_id}/events?after=0")
     assert [e["seq"] for e in stored["events"]] == seqs

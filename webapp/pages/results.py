@@ -37,7 +37,22 @@ def results_context(search: Search) -> dict[str, Any]:
         "final_epochs": final_epochs,
         "best_cells": best_cells,
         "config_rows": config_rows(search.config or {}),
+        "at_chance": _at_chance(metrics),
+        "degenerate": degenerate_reasons(search),
     }
+
+
+def _at_chance(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The final model's chance verdict (``training.verdict``) when it is not clearly above chance."""
+    verdict = metrics.get("verdict")
+    return verdict if isinstance(verdict, dict) and verdict.get("above_chance") is False else None
+
+
+def degenerate_reasons(search: Search) -> list[str]:
+    """Why the best architecture is degenerate, as the last ``best`` event said (``[]``: it is not,
+    or a search from before the check)."""
+    reasons = (search.best or {}).get("degenerate") if isinstance(search.best, dict) else None
+    return [str(r) for r in reasons] if isinstance(reasons, list) else []
 
 
 def _metrics(search: Search, trained: TrainedModel | None) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 // and redraws charts, progress, cells and the log at most a few times a second. When a resumed
 // search re-sends events the page has under other times, it starts over from a full replay.
 import {
-  backoffDelay, createStore, ingest, isRewound, progressView, resetStore, searchStatus, socketQuery, takeDirty,
+  backoffDelay, collapseText, createStore, ingest, isRewound, progressView, resetStore, searchStatus, socketQuery,
+  takeDirty,
 } from "./live_store.js";
 import { rewardTraces } from "./charts/reward.js";
 import { entropyTraces } from "./charts/entropy.js";
@@ -166,6 +167,9 @@ function drawLog() {
 function drawBest() {
   const reward = store.best.reward;
   document.getElementById("stat-best").textContent = typeof reward === "number" ? reward.toFixed(3) : "—";
+  const collapse = document.getElementById("collapse-badge");
+  collapse.textContent = collapseText(store.best);
+  collapse.hidden = collapse.textContent === "";
 }
 
 function drawFinished() {
@@ -177,7 +181,7 @@ function drawFinished() {
   banner.hidden = false;
   banner.className = `alert ${f.status === "succeeded" ? "success" : f.status === "failed" ? "error" : "warn"}`;
   banner.querySelector(".msg").textContent = f.message || `Search ${f.status}.`;
-  banner.querySelector("a").hidden = f.status !== "succeeded";
+  banner.querySelector("a").hidden = f.status === "cancelled"; // a failed run's page says why (e.g. at chance)
   const cancel = document.getElementById("cancel-form");
   if (cancel) cancel.hidden = true;
   document.getElementById("progress-phase").textContent = capitalise(f.status);

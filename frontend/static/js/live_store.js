@@ -176,6 +176,14 @@ export function formatEta(seconds) {
   return `ETA ${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
 
+/** The live page's collapse badge for the best architecture so far: "collapse: <reasons>" when the
+ * search reported it degenerate (`best.degenerate`, see searchcore's `degenerate_reasons`), else "". */
+export function collapseText(best) {
+  const listed = best && Array.isArray(best.degenerate) ? best.degenerate : [];
+  const reasons = listed.filter((r) => typeof r === "string" && r);
+  return reasons.length ? `collapse: ${reasons.join("; ")}` : "";
+}
+
 const SEARCH_STATUSES = ["queued", "running", "cancelling", "cancelled", "failed", "succeeded"];
 
 /** The badge to show: the final status once finished, else the worker's status while it runs. */
