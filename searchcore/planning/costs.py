@@ -6,8 +6,11 @@ training steps (forward + backward + SGD) and eval forwards on random input of t
 (images for image tasks, token ids ``(seq_len, batch)`` for language tasks) at
 ``MEASURE_BATCH``, and scale by the batch size (linear: on a CPU the cost per example of these
 small networks hardly depends on the batch; on a GPU this over-estimates large batches, which
-errs on the safe side). Measurements are cached per (space, options, task, network, device) and
-run one at a time: they compete for the same cores.
+errs on the safe side). Measurements are cached per (space, options, task, network, device,
+threads) and run one at a time: they compete for the same cores. ``threads``: measure with that
+many intra-op threads (the web server's designer uses 1: OpenMP threads on a machine whose cores
+are busy with a running search spin against each other, measured 70x slower on 2 cores, while
+one thread stays within 2x of an idle machine).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -45,10 +50,10 @@ class StepTiming:
 
 
 def measure_step(space: str, options_json: str, task: TaskSpec, supernet: bool = True,
-                 arch_json: str | None = None, device: str = "cpu") -> StepTiming:
+                 arch_json: str | None = None, device: str = "cpu", threads: int | None = None) -> StepTiming:
     """Timing of one (space, options, task, network); ``arch_json``: the child's architecture
     (default: a seeded random one). Cached: the same question costs nothing the second time."""
-    return _cached(space, options_json, task, supernet, arch_json, device)
+    return _cached(space, options_json, task, supernet, arch_json, device, threads)
 
 
 def clear_measurements() -> None:
@@ -58,9 +63,20 @@ def clear_measurements() -> None:
 
 @lru_cache(maxsize=128)
 def _cached(space: str, options_json: str, task: TaskSpec, supernet: bool, arch_json: str | None,
-            device: str) -> StepTiming:
-    with _LOCK:
+            device: str, threads: int | None) -> StepTiming:
+    with _LOCK, _torch_threads(threads):
         return _measure(space, json.loads(options_json), task, supernet, arch_json, torch.device(device))
+
+
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _measure(space_name: str, options: dict[str, Any], task: TaskSpec, supernet: bool,

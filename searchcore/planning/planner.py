@@ -38,12 +38,14 @@ MIN_STEPS_PER_EPOCH = 8  # a smaller dataset gets a smaller batch rather than fe
 Measure = Callable[[str, dict[str, Any], TaskSpec, bool], StepTiming]
 
 
-def default_measure(device: str = "cpu", arch_json: dict[str, Any] | None = None) -> Measure:
-    """``measure_step`` on ``device``; the child is ``arch_json`` (default: a random one)."""
+def default_measure(device: str = "cpu", arch_json: dict[str, Any] | None = None,
+                    threads: int | None = None) -> Measure:
+    """``measure_step`` on ``device`` (``threads``: see ``costs``); the child is ``arch_json``
+    (default: a random one)."""
     arch = json.dumps(arch_json, sort_keys=True) if arch_json is not None else None
 
     def measure(space: str, options: dict[str, Any], task: TaskSpec, supernet: bool) -> StepTiming:
-        return measure_step(space, json.dumps(options, sort_keys=True), task, supernet, arch, device)
+        return measure_step(space, json.dumps(options, sort_keys=True), task, supernet, arch, device, threads)
     return measure
 
 

@@ -27,6 +27,7 @@ from searchcore.spaces.base import IMAGE, LANGUAGE
 logger = logging.getLogger(__name__)
 
 GPU_SPEEDUP = 30.0  # assumed CPU(2-16 cores) -> single modern GPU speed-up for small conv nets
+MEASURE_THREADS = 1  # one intra-op thread (searchcore.planning.costs): a running search shares the cores
 DEFAULT_TASKS = {IMAGE: TaskSpec.image(3, 32, 10), LANGUAGE: TaskSpec.language(10000, 35)}
 __all__ = ["GPU_SPEEDUP", "MEASURE_BATCH", "Estimate", "StepTiming", "estimate_epoch", "format_duration",
            "measure_step", "random_batch", "uses_supernet"]
@@ -60,13 +61,14 @@ def estimate_epoch(space: str, options: dict[str, Any], *, train_size: int, batc
                    evaluator: str = "shared") -> Estimate:
     """``train_size`` counts images (image tasks) or sequences of ``task.seq_len`` tokens (language)."""
     task = task or DEFAULT_TASKS[space_class(space).task_kind]
-    timing = measure_step(space, json.dumps(options, sort_keys=True), task, uses_supernet(space, evaluator))
+    timing = measure_step(space, json.dumps(options, sort_keys=True), task, uses_supernet(space, evaluator),
+                          threads=MEASURE_THREADS)
     scale = batch_size / MEASURE_BATCH
     steps = math.ceil(max(train_size, 1) / batch_size)
     cpu = steps * timing.train_step * scale + controller_steps * timing.forward * scale
     unit = "images" if task.kind == IMAGE else f"sequences of {task.seq_len} tokens"
     basis = (f"measured: {timing.train_step * 1000:.0f} ms per training step of {MEASURE_BATCH} {unit} on "
-             f"this server's CPU, scaled to {steps} steps of {batch_size}")
+             f"one thread of this server's CPU, scaled to {steps} steps of {batch_size}")
     if device == "gpu":
         return Estimate(cpu / GPU_SPEEDUP, "gpu", False,
                         basis + f", divided by an assumed GPU speed-up of {GPU_SPEEDUP:.0f}×")

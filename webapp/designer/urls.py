@@ -10,4 +10,5 @@ urlpatterns = [
     path("spaces", views.spaces, name="spaces"),
     path("preview", views.preview, name="preview"),
     path("estimate", views.estimate, name="estimate"),
+    path("plan", views.plan, name="plan"),
 ]

@@ -18,8 +18,9 @@ from searchcore.spaces.base import IMAGE
 from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import space_catalog, space_entry
-from webapp.designer.data import train_size
+from webapp.designer.data import split_sizes, train_size
 from webapp.designer.estimate import estimate_epoch
+from webapp.designer.plan import designer_plan
 from webapp.designer.preview import space_preview
 from webapp.jsonbody import JsonBodyError, parse_json_body
 
@@ -97,6 +98,37 @@ async def estimate(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"errors": {"__all__": f"could not measure this space: {exc}"}}, status=400)
     return JsonResponse({**result.to_dict(), "train_size": train,
                          "assumed_train_size": dataset is None})
+
+
+@login_required
+@require_POST
+async def plan(request: HttpRequest) -> JsonResponse:
+    """``{space, options, dataset?, evaluator?, search_seconds?, final_seconds?}`` -> what the budgets
+    buy (``webapp.designer.plan``), measured on this CPU like the estimate (and off its thread)."""
+    body, space, options, problem = _request_options(request)
+    if problem:
+        return problem
+    evaluator = str(body.get("evaluator") or DEFAULT_EVALUATOR)
+    combination = combination_errors(space, evaluator)
+    if combination:
+        return _field_errors(combination)
+    seconds = {k: _positive(body.get(k)) for k in ("search_seconds", "final_seconds")}
+    dataset = await sync_to_async(_dataset)(request, body.get("dataset"))
+    try:
+        result = await sync_to_async(designer_plan, thread_sensitive=False)(
+            space, options, _task(space, dataset) or TaskSpec.image(3, 32, 10), evaluator=evaluator,
+            sizes=split_sizes(dataset) if dataset else None, **seconds)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        logger.warning("plan failed for %s %s: %s", space, options, exc)
+        return JsonResponse({"errors": {"__all__": f"could not plan this space: {exc}"}}, status=400)
+    return JsonResponse(result)
+
+
+def _positive(value: Any) -> float | None:
+    """A positive number of seconds (at most the 12-hour cap), else ``None`` (not planned)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 < value <= 12 * 3600 else None
 
 
 def _field_errors(errors: dict[str, list[str]]) -> JsonResponse:

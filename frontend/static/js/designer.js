@@ -105,6 +105,7 @@ async function refreshPreview() {
     return box;
   }));
   await refreshEstimate(mine, s);
+  await refreshPlan(mine, s);
 }
 
 async function refreshEstimate(mine, s) {
@@ -122,6 +123,34 @@ async function refreshEstimate(mine, s) {
   $("epoch-time").textContent = est.device === "gpu" ? `~${est.text} (estimate)` : est.text;
   const assumed = est.assumed_train_size ? ` No dataset chosen: assumes ${est.train_size} training images.` : "";
   $("estimate-basis").textContent = `${est.basis}.${assumed}`;
+}
+
+const UNIT_SECONDS = { m: 60, h: 3600 };
+
+// Seconds of a time budget from a value field and a unit select (null: not a time budget).
+function budgetSeconds(valueId, unitId, kindId) {
+  const value = Number($(valueId).value);
+  const unit = $(unitId).value;
+  if (kindId && $(kindId).value !== "time") return null;
+  return value > 0 && UNIT_SECONDS[unit] ? value * UNIT_SECONDS[unit] : null;
+}
+
+// The budget planner's verdict before Start (webapp/designer/plan.py): what the search and the final
+// training budgets buy on this server's CPU, and the smallest budget that would do when too small.
+async function refreshPlan(mine, s) {
+  const body = { space: s.space, options: s.options, dataset: s.dataset, evaluator: s.evaluator,
+    search_seconds: budgetSeconds("id_budget_value", "id_budget_unit", "id_budget_kind"),
+    final_seconds: budgetSeconds("id_final_value", "id_final_unit") };
+  const res = await postJson(form.getAttribute("data-plan-url"), body);
+  if (mine !== generation) return;
+  const plans = res.ok ? [["plan-search", res.body.search], ["plan-final", res.body.final]] : [];
+  $("plan-box").hidden = !plans.some(([, p]) => p);
+  for (const [id, p] of plans) {
+    $(id).textContent = p ? p.message : "";
+    $(id).className = p && !p.meaningful ? "small alert warn" : "small";
+  }
+  $("plan-basis").textContent = res.ok && res.body.assumed_sizes
+    ? `No dataset chosen: assumes ${res.body.train_size} training images.` : "";
 }
 
 function schedule() {

@@ -1,0 +1,58 @@
+"""What the budget buys, shown in the designer before Start (issue 7, item 1).
+
+The same planner a run uses at its start (``searchcore.planning``), measured on this server's CPU
+with the chosen dataset's split sizes and native input: the search proxy (epochs, controller
+steps) for the search budget and the final child (epochs) for the final budget, each with a
+warning and the smallest budget that would do when it is too small. A worker on another device
+plans again when the run starts; the live page shows that plan.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import torch
+
+from searchcore.compat import needs_dataset
+from searchcore.config import SearchConfig
+from searchcore.evaluators import evaluator_class
+from searchcore.planning import default_measure, plan_final, plan_search
+from searchcore.planning.ladder import child_ladder, proxy_ladder
+from searchcore.spaces import TaskSpec, create_space, space_class
+from searchcore.spaces.base import IMAGE
+
+DEFAULT_TRAIN, DEFAULT_VALID = 8000, 1000  # no dataset chosen yet: a typical small upload
+_DEFAULTS = SearchConfig.__dataclass_fields__  # what a run that sets nothing uses
+MEASURE_THREADS = 1  # see searchcore.planning.costs: robust when a search shares the machine
+
+
+def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evaluator: str,
+                  sizes: tuple[int, int] | None, search_seconds: float | None,
+                  final_seconds: float | None) -> dict[str, Any]:
+    """``{"search": plan | None, "final": plan | None, "assumed_sizes": bool}`` (plans as dicts)."""
+    planned = space_class(space).task_kind == IMAGE and needs_dataset(evaluator)
+    train, valid = sizes or (DEFAULT_TRAIN, DEFAULT_VALID)
+    out: dict[str, Any] = {"search": None, "final": None, "assumed_sizes": sizes is None,
+                           "train_size": train}
+    if not planned:
+        return out
+    if search_seconds and evaluator_class(evaluator).trains_weights and proxy_ladder(space):
+        out["search"] = plan_search(space, options, task, train_size=train, valid_size=valid,
+                                    budget_seconds=search_seconds, batch_size=None,
+                                    controller_steps_per_epoch=_DEFAULTS["controller_steps_per_epoch"].default,
+                                    derive_samples=_DEFAULTS["derive_samples"].default,
+                                    measure=default_measure("cpu", threads=MEASURE_THREADS)).to_dict()
+    if final_seconds and child_ladder(space):
+        arch = _typical_arch(space, options)
+        out["final"] = plan_final(space, options, task, train_size=train, valid_size=valid,
+                                  budget_seconds=final_seconds, batch_size=None, given={},
+                                  measure=default_measure("cpu", arch, threads=MEASURE_THREADS)).to_dict()
+    return out
+
+
+def _typical_arch(space: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A seeded random architecture of the space (the derived one is not known before the search)."""
+    instance = create_space(space, **options)
+    arch = instance.sample_random(torch.Generator().manual_seed(0))
+    return json.loads(json.dumps({"space": space, **instance.arch_to_json(arch)}))
