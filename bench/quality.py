@@ -8,7 +8,9 @@ one after the other, their order rotated per seed so load hits them alike:
   derive without collapse, final training ``init=auto``); search and final training get
   ``--search-share`` and the rest of the total budget;
 - ``random``: the same with the random controller (the control of Li & Talwalkar 2019);
-- ``resnet20``: a hand-designed ResNet-20 trained for the whole budget (same split, loader, recipe).
+- ``resnet20``: a hand-designed ResNet-20 trained for the whole budget (same split, loader, recipe);
+- ``nas-scratch`` (only when asked for in ``--contenders``): ``nas`` with final training from
+  scratch instead of from the supernet's weights, the measurement behind ``inherit.DEFAULT_INIT``.
 
 The goals (issue 7): NAS >= ResNet-20 and >= random at 10 and 20 minutes; at 3 minutes no model at
 chance or degenerate, and >= 90 % of ResNet-20's accuracy. The table gives each contender's test
@@ -21,7 +23,9 @@ Run: ``.venv/bin/python -m bench.quality [--budgets 3,10,20] [--seeds 3] [--thre
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 import shutil
 import statistics
 import time
@@ -32,20 +36,23 @@ import torch
 
 from bench._common import format_table, write_result
 from bench._timing import CIFAR_TEST, CIFAR_TRAIN, load_average
-from bench.cifar_subset import final_phase, resnet_phase
+from bench.cifar_subset import _params_of, resnet_phase
 from searchcore.config import SearchConfig
 from searchcore.events import read_events
 from searchcore.search.loop import run_search
+from searchcore.training.final import FinalConfig, train_final
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path("/tmp/bench_quality")
 CONTENDERS = ("nas", "random", "resnet20")
+OPTIONAL = ("nas-scratch",)  # NAS with final training from scratch: measures the init default
 
 
-def nas_run(out: Path, controller: str, total_minutes: float, search_share: float,
-            seed: int) -> dict[str, Any]:
-    """Search then final training with the product defaults; ``controller`` reinforce or random."""
+def nas_run(out: Path, controller: str, total_minutes: float, search_share: float, seed: int,
+            init: str = "auto") -> dict[str, Any]:
+    """Search then final training with the product defaults; ``controller`` reinforce or random;
+    ``init``: the final child's first weights (``training.inherit``)."""
     started = time.monotonic()
     search_seconds = total_minutes * 60 * search_share
     config = SearchConfig(space="enas-micro", data=str(CIFAR_TRAIN), controller=controller,
@@ -53,7 +60,7 @@ def nas_run(out: Path, controller: str, total_minutes: float, search_share: floa
     result = run_search(config, out / "search").to_dict()
     plans = [e.payload for e in read_events(out / "search" / "events.jsonl") if e.type == "plan"]
     final_minutes = max(total_minutes * 60 - (time.monotonic() - started), 30.0) / 60
-    final = final_phase(out, result, final_minutes, seed)
+    final = final_run(out, result, final_minutes, seed, init)
     derived = [e.payload for e in read_events(out / "search" / "events.jsonl")
                if e.type == "best" and e.payload.get("derived")]
     metrics_plans = [e.payload for e in read_events(out / "final" / "events.jsonl") if e.type == "plan"]
@@ -64,20 +71,35 @@ def nas_run(out: Path, controller: str, total_minutes: float, search_share: floa
             "plans": plans + metrics_plans}
 
 
+def final_run(out: Path, result: dict[str, Any], minutes: float, seed: int, init: str) -> dict[str, Any]:
+    """``train_final`` as the worker calls it (the search folder as the supernet), on the test zip."""
+    config = FinalConfig(arch=result, data=str(CIFAR_TRAIN), test_data=str(CIFAR_TEST),
+                         budget_seconds=minutes * 60, seed=seed, device="cpu", supernet=str(out / "search"),
+                         init=init)
+    final = train_final(config, out / "final")
+    metrics = final.metrics or {}
+    saved = json.loads((out / "final" / "train_config.json").read_text())
+    return {"status": final.status, "test_accuracy": final.test_accuracy, "epochs_run": final.epochs_run,
+            "best_valid_accuracy": final.best_valid_accuracy, "init": saved["init"],
+            "child_overrides": saved["child_overrides"], "batch_size": saved["batch_size"],
+            "verdict": metrics.get("verdict"), "params": _params_of(out / "final" / "model.pt")}
+
+
 def run_contender(name: str, out: Path, minutes: float, share: float, seed: int) -> dict[str, Any]:
     load = load_average()
     if name == "resnet20":
         row = resnet_phase(minutes, seed)
     else:
-        row = nas_run(out / f"{name}-{minutes:g}-{seed}", "reinforce" if name == "nas" else "random",
-                      minutes, share, seed)
+        controller = "random" if name == "random" else "reinforce"
+        init = "scratch" if name == "nas-scratch" else "auto"
+        row = nas_run(out / f"{name}-{minutes:g}-{seed}", controller, minutes, share, seed, init)
     return {"contender": name, "minutes": minutes, "seed": seed, "load_average_before": load, **row}
 
 
 def summarise(runs: list[dict[str, Any]], budgets: list[float]) -> list[list[Any]]:
     rows = []
     for minutes in budgets:
-        for name in CONTENDERS:
+        for name in CONTENDERS + OPTIONAL:
             mine = [r for r in runs if r["minutes"] == minutes and r["contender"] == name]
             if not mine:
                 continue
@@ -94,12 +116,14 @@ def verdicts(runs: list[dict[str, Any]], budgets: list[float]) -> dict[str, Any]
     out: dict[str, Any] = {}
     for minutes in budgets:
         mean = {}
-        for name in CONTENDERS:
+        for name in CONTENDERS + OPTIONAL:
             accs = [r["test_accuracy"] for r in runs if r["minutes"] == minutes and r["contender"] == name]
             mean[name] = statistics.mean(accs) if accs else float("nan")
         entry = {"nas_ge_resnet20": mean["nas"] >= mean["resnet20"],
                  "nas_ge_random": mean["nas"] >= mean["random"],
                  "nas_over_resnet20": mean["nas"] / mean["resnet20"] if mean["resnet20"] else None,
+                 "init_supernet_ge_scratch": (None if math.isnan(mean["nas-scratch"])
+                                              else mean["nas"] >= mean["nas-scratch"]),
                  "mean": mean}
         out[f"{minutes:g}"] = entry
     return out
