@@ -8,6 +8,7 @@ from typing import Any
 
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 CONTROLLER_SCHEDULES = ("interleaved", "per_epoch")
+LATENCY_MODES = ("soft", "hard")  # the cost-aware reward's exponent (searchcore.search.cost)
 _UNIT_SECONDS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -51,6 +52,11 @@ class SearchConfig:
     # "interleaved": the epoch's controller steps are spread over its training steps, so the
     # controller learns from the first minute; "per_epoch": all after the epoch's training (ENAS)
     controller_schedule: str = "interleaved"
+    # cost-aware reward (MnasNet): accuracy × (latency / target) ** w, the standalone child's latency
+    # measured on the search device (searchcore.search.cost); None: the reward is the accuracy
+    latency_target_ms: float | None = None  # milliseconds per image
+    latency_weight: float = -0.07  # w of the "soft" mode ("hard": 0 within the target, -1 beyond)
+    latency_mode: str = "soft"
 
     def __post_init__(self) -> None:
         if self.budget_seconds is None and self.max_archs is None and self.max_epochs is None:
@@ -64,6 +70,13 @@ class SearchConfig:
             raise ValueError("archs_per_step must be at least 1")
         if self.controller_schedule not in CONTROLLER_SCHEDULES:
             raise ValueError(f"controller_schedule must be one of {', '.join(CONTROLLER_SCHEDULES)}")
+        self._check_latency()
+
+    def _check_latency(self) -> None:
+        if self.latency_target_ms is not None and not self.latency_target_ms > 0:
+            raise ValueError("latency_target_ms must be positive (or None: no latency term)")
+        if self.latency_mode not in LATENCY_MODES:
+            raise ValueError(f"latency_mode must be one of {', '.join(LATENCY_MODES)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

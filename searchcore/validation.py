@@ -15,7 +15,7 @@ from typing import Any
 
 from searchcore import controllers, evaluators
 from searchcore.compat import combination_errors
-from searchcore.config import CONTROLLER_SCHEDULES, SearchConfig
+from searchcore.config import CONTROLLER_SCHEDULES, LATENCY_MODES, SearchConfig
 from searchcore.schema import Option, Schema
 from searchcore.spaces import create_space, space_class
 from searchcore.training.settings import FINAL_SCHEMA, final_errors
@@ -52,6 +52,13 @@ SEARCH_SCHEMA = Schema("search", (
            choices=CONTROLLER_SCHEDULES),
     Option("archs_per_step", "int", None, "architectures per controller update (empty: the evaluator's)",
            1, 1024, nullable=True),
+    Option("latency_target_ms", "float", None, "latency target in ms per image of the standalone child "
+           "on the search's device (empty: the reward is the accuracy alone)", 0.01, 60_000, nullable=True),
+    Option("latency_weight", "float", _DEFAULTS["latency_weight"].default,
+           "exponent w of reward = accuracy × (latency / target)^w in the soft mode", -1.0, 0.0),
+    Option("latency_mode", "choice", _DEFAULTS["latency_mode"].default,
+           "soft: w always (MnasNet -0.07); hard: no penalty within the target, w = -1 beyond it",
+           choices=LATENCY_MODES),
 ))
 STRATEGY_FIELDS = ("space", "space_options", "controller", "controller_options", "evaluator",
                    "evaluator_options", "final")

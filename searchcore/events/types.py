@@ -170,8 +170,15 @@ class _ArchEvent(EventData):
     step: int = required("controller step that sampled it", example=7)
     architecture: dict[str, Any] = required("the architecture as JSON (`space.arch_to_json`)",
                                             example=_NB201_EXAMPLE)
-    reward: float = required("its reward (validation accuracy or benchmark score)", example=0.62)
+    reward: float = required("its reward (validation accuracy or benchmark score; with a latency target, "
+                             "`accuracy × (latency_ms / target) ** w`)", example=0.62)
     graph: dict[str, Any] = required("drawable graph of its cells (`space.graph`)", example={"cells": []})
+    accuracy: float | None = optional(
+        "with a latency target (`latency_target_ms`): the evaluator's score before the latency term",
+        example=0.64)
+    latency_ms: float | None = optional(
+        "with a latency target: milliseconds per image of its standalone child on the search's device "
+        "(`searchcore.search.cost`)", example=3.2)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,7 @@ from searchcore.search.state import unique_archs
 
 logger = logging.getLogger(__name__)
 
+Shape = Callable[[Sequence[Any], Sequence[float]], list[float]]  # (archs, scores) -> rewards
 EXTRA_ROUNDS = 4  # more controller batches of ``derive_samples`` when every candidate is degenerate
 
 
@@ -61,13 +62,14 @@ def best_candidate(parts: SearchParts, candidates: Sequence[Any],
 
 def derive_best(parts: SearchParts, *, samples: int, best_seen: dict[str, Any] | None,
                 sound_seen: dict[str, Any] | None, allow_degenerate: bool,
-                should_stop: Callable[[], bool]) -> Derived | None:
+                should_stop: Callable[[], bool], shape: Shape | None = None) -> Derived | None:
     """Score the candidates on the whole validation split and choose (see the module docstring);
     ``None`` when ``should_stop`` stopped the scoring. ``sound_seen``: the best architecture seen
-    while searching that is not degenerate (``LoopState.sound_arch``)."""
+    while searching that is not degenerate (``LoopState.sound_arch``). ``shape``: the search's
+    reward from the evaluator's scores (the latency term, ``searchcore.search.cost``)."""
     candidates = derive_candidates(parts, samples, best_seen)
     if allow_degenerate:
-        return _choose(parts, candidates, should_stop)
+        return _choose(parts, candidates, should_stop, shape)
     sound, degenerate = _split(parts, candidates)
     for _ in range(EXTRA_ROUNDS if not sound else 0):
         with torch.no_grad():
@@ -79,7 +81,7 @@ def derive_best(parts: SearchParts, *, samples: int, best_seen: dict[str, Any] |
     if not sound and sound_seen is not None:
         logger.info("derive: every sample is degenerate; falling back to the best sound one seen")
         sound = [parts.space.arch_from_json(sound_seen)]
-    return _choose(parts, sound or degenerate, should_stop)
+    return _choose(parts, sound or degenerate, should_stop, shape)
 
 
 def _split(parts: SearchParts, archs: Sequence[Any]) -> tuple[list[Any], list[Any]]:
@@ -90,13 +92,16 @@ def _split(parts: SearchParts, archs: Sequence[Any]) -> tuple[list[Any], list[An
     return sound, degenerate
 
 
-def _choose(parts: SearchParts, candidates: Sequence[Any], should_stop: Callable[[], bool]) -> Derived | None:
+def _choose(parts: SearchParts, candidates: Sequence[Any], should_stop: Callable[[], bool],
+            shape: Shape | None = None) -> Derived | None:
     """Score ``candidates`` (full validation split) and return the best with its reasons."""
     if should_stop():
         return None
     rewards = parts.evaluator.wait(parts.evaluator.submit(list(candidates), full=True), should_stop)
     if rewards is None:
         return None
+    if shape is not None:  # chosen by the reward the search learnt from
+        rewards = shape(candidates, rewards)
     best_json, best_reward = best_candidate(parts, candidates, rewards)
     reasons = parts.space.degenerate_reasons(parts.space.arch_from_json(best_json))
     return Derived(best_json, best_reward, reasons)

@@ -39,6 +39,7 @@ from searchcore.device import resolve_device, seed_everything
 from searchcore.evaluators import Executor
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
+from searchcore.search.cost import LatencyReward, latency_reward, shape_rewards
 from searchcore.search.derive import derive_best
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, epoch_fraction
 from searchcore.search.result import SearchResult
@@ -99,6 +100,7 @@ class SearchLoop:
         self.epoch_steps = 0  # controller steps of the current epoch
         self.train_done = 0  # training steps of the current epoch
         self.parts: SearchParts | None = None
+        self.cost: LatencyReward | None = None  # the reward's latency term (``latency_target_ms``)
         self.generator: torch.Generator | None = None
         self.progress = LoopProgress(self.budget, self.emitter, should_stop=self.user_should_stop,
                                      position=self._position)
@@ -139,6 +141,7 @@ class SearchLoop:
                                  on_step=self._on_train_step, budget_fraction=self.progress.fraction,
                                  executor=self.executor,
                                  plan=lambda config, data: self._plan(config, data, device))
+        self.cost = latency_reward(self.config, self.parts.data, device)
         if checkpoint is not None:
             self.resume(checkpoint)
             # ``resumed_after``: events after that seq were dropped and are emitted again, so a
@@ -236,11 +239,11 @@ class SearchLoop:
         if rewards is None:
             return None
         self._time_rewards(time.perf_counter() - started, len(archs))
-        rewards = [float(r) for r in rewards]
+        rewards, costs = shape_rewards(self.cost, archs, rewards)  # {accuracy, latency_ms} each, or {}
         stats = parts.controller.update(rewards)
         self.state.step += 1
-        for arch, reward in zip(archs, rewards, strict=True):
-            self._record(arch, reward)
+        for arch, reward, cost in zip(archs, rewards, costs, strict=True):
+            self._record(arch, reward, cost)
         # the count rides along so a viewer's counter keeps pace with the reward chart; the best so
         # far lets a reader (bench/nb201.py) follow quality per architecture evaluated
         self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
@@ -272,13 +275,15 @@ class SearchLoop:
         self._status("deriving", "scoring candidate architectures on the whole validation split")
         chosen = derive_best(parts, samples=self._derive_samples(), best_seen=self.state.best_arch,
                              sound_seen=self.state.sound_arch, allow_degenerate=self.config.allow_degenerate,
-                             should_stop=self.user_should_stop)  # not degenerate unless nothing else
+                             should_stop=self.user_should_stop,  # not degenerate unless nothing else
+                             shape=self.cost.shape_batch if self.cost else None)
         if chosen is None:
             raise SearchCancelled
         self.state.best_arch, self.state.best_reward = chosen.architecture, chosen.reward
         graph = parts.space.graph(parts.space.arch_from_json(chosen.architecture))
         self.emitter.emit("best", step=self.state.step, architecture=chosen.architecture,
-                          reward=chosen.reward, graph=graph, derived=True, degenerate=chosen.degenerate)
+                          reward=chosen.reward, graph=graph, derived=True, degenerate=chosen.degenerate,
+                          **(self.cost.fields(chosen.architecture) if self.cost else {}))
 
     # -- checkpoint / resume ----------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -321,11 +326,12 @@ class SearchLoop:
         self.progress.set_epoch_frac(epoch_fraction(self.train_done, train_total, self.epoch_steps,
                                                     self.config.controller_steps_per_epoch))
 
-    def _record(self, arch: Any, reward: float) -> None:
+    def _record(self, arch: Any, reward: float, cost: dict[str, float] | None = None) -> None:
         space = self.parts.space
         arch_json = space.arch_to_json(arch)
         graph = space.graph(arch)
-        payload = {"step": self.state.step, "architecture": arch_json, "reward": reward, "graph": graph}
+        payload = {"step": self.state.step, "architecture": arch_json, "reward": reward, "graph": graph,
+                   **(cost or {})}
         self.emitter.emit("arch_sampled", **payload)
         reasons = space.degenerate_reasons(arch)  # a collapse shows on the live page as it happens
         if self.state.record(arch_json, reward, degenerate=bool(reasons)):

@@ -88,3 +88,19 @@ def test_image_size_and_grayscale_are_auto_unless_given() -> None:
     assert (built.image_size, built.grayscale) == (20, False)
     assert "image_size" in validate_search(_ok(image_size=4))[1]
     assert (SearchConfig.image_size, SearchConfig.grayscale) == (None, None)
+
+
+def test_latency_target_is_off_unless_given_and_its_fields_are_checked() -> None:
+    config, errors = validate_search(_ok())
+    assert errors == {}
+    off = (config["latency_target_ms"], config["latency_weight"], config["latency_mode"])
+    assert off == (None, -0.07, "soft")
+    on, errors = validate_search(_ok(latency_target_ms=5, latency_weight=-0.2, latency_mode="hard"))
+    assert errors == {} and (on["latency_target_ms"], on["latency_mode"]) == (5.0, "hard")
+    built = search_config(on, data="table.csv", device="cpu")
+    assert (built.latency_target_ms, built.latency_weight, built.latency_mode) == (5.0, -0.2, "hard")
+    for field, value in [("latency_target_ms", 0), ("latency_target_ms", -3.0), ("latency_target_ms", "5ms"),
+                         ("latency_target_ms", 10**6), ("latency_target_ms", True), ("latency_weight", 0.5),
+                         ("latency_weight", -2.0), ("latency_mode", "medium"), ("latency_mode", None)]:
+        config, errors = validate_search(_ok(**{field: value}))
+        assert config == {} and field in errors, (field, value, errors)

@@ -23,7 +23,7 @@ HOSTILE: list[Any] = [None, True, False, 0, -1, 1.5, -1e308, 1e308, 10**MAX_INT_
                       "1", "20m", [], [1, "a"], {}, {"a": {"b": [None]}}]
 FIELDS = ["dataset", "name", "space", "space_options", "controller", "controller_options", "evaluator",
           "evaluator_options", "budget", "final_budget", "final", "seed", "archs_per_step", "image_size",
-          "grayscale", "derive_samples"]
+          "grayscale", "derive_samples", "latency_target_ms", "latency_weight", "latency_mode"]
 NESTED = {"space_options": ["num_nodes", "ops", "channels"], "controller_options": ["lr", "lstm_size"],
           "evaluator_options": ["lr", "batch_size"], "budget": ["seconds", "max_archs", "max_epochs"],
           "final_budget": ["seconds", "epochs"], "final": ["batch_size", "lr", "epochs", "cutout"]}

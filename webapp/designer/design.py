@@ -90,6 +90,8 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
         initial["image_size"] = config["image_size"]
     if config.get("grayscale") is not None:
         initial["grayscale"] = "gray" if config["grayscale"] else "rgb"
+    if config.get("latency_target_ms") is not None:
+        initial.update(latency_target_ms=config["latency_target_ms"], latency_mode=config.get("latency_mode"))
     return initial, dict(config.get("space_options") or {})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
+from searchcore.config import LATENCY_MODES
 from searchcore.training.settings import FINAL_SCHEMA
 from searchcore.validation import SEARCH_SCHEMA
 
@@ -15,6 +16,7 @@ BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
 BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"), ("epochs", "Epochs"))
 FINAL_UNITS = (*BUDGET_UNITS, ("epochs", "epochs"))
 FINAL_FIELDS = ("batch_size", "lr", "drop_path", "cutout", "aux_head")  # advanced: posted in "final"
+LATENCY_MODE_LABELS = {"soft": "soft: always a little (MnasNet)", "hard": "hard: only beyond the target"}
 COLOURS = (("", "native (from the dataset)"), ("gray", "grayscale: 1 channel"), ("rgb", "colour: 3 channels"))
 
 
@@ -56,6 +58,15 @@ class DesignForm(forms.Form):
                                     help_text="pixels; empty: the dataset's native side",
                                     widget=forms.NumberInput(attrs={"placeholder": "native"}))
     grayscale = forms.ChoiceField(required=False, choices=COLOURS, label="colour")
+    latency_target_ms = forms.FloatField(
+        required=False, label="latency target (ms per image)",
+        min_value=SEARCH_SCHEMA["latency_target_ms"].minimum,
+        max_value=SEARCH_SCHEMA["latency_target_ms"].maximum,
+        help_text="empty: off; else reward = accuracy × (latency / target)^w, the latency of the standalone "
+                  "network measured on the server's device",
+        widget=forms.NumberInput(attrs={"placeholder": "off", "step": "any"}))
+    latency_mode = forms.ChoiceField(required=False, label="latency penalty", initial="soft",
+                                     choices=[(m, LATENCY_MODE_LABELS[m]) for m in LATENCY_MODES])
 
     def __init__(self, *args, datasets=(), spaces=(), controllers=(), evaluators=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -87,6 +98,14 @@ class DesignForm(forms.Form):
         if data.get("grayscale"):
             settings["grayscale"] = data["grayscale"] == "gray"
         return settings
+
+    def cost_settings(self) -> dict:
+        """The cost-aware reward's target and mode; an empty target leaves both out (accuracy alone)."""
+        data = self.cleaned_data
+        if data.get("latency_target_ms") is None:
+            return {}
+        mode = data.get("latency_mode") or "soft"
+        return {"latency_target_ms": data["latency_target_ms"], "latency_mode": mode}
 
     def advanced_fields(self) -> list:
         """The final-training settings' bound fields, for the template's advanced section."""

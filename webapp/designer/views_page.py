@@ -87,6 +87,7 @@ def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
         "dataset": int(data["dataset"]) if data.get("dataset") else None,
     }
     payload.update(form.input_settings())  # left out: the dataset's native side and channels
+    payload.update(form.cost_settings())  # left out: the reward is the accuracy alone
     payload["final_budget"] = form.final_budget()
     payload["final"] = form.final_settings()
     return payload

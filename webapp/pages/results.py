@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from webapp.pages.graphs import NoGraph, cell_names
+from webapp.pages.pareto import pareto_data
 from webapp.pages.templatetags.pages_tags import duration
 from webapp.searches.events import latest_of_type, payloads_of_type
 from webapp.searches.models import Search, TrainedModel
@@ -36,6 +37,7 @@ def results_context(search: Search) -> dict[str, Any]:
         if metrics.get("confusion_matrix") else None,
         "final_epochs": final_epochs,
         "best_cells": best_cells,
+        "pareto": pareto_data(search),  # accuracy vs latency, with a latency target only
         "config_rows": config_rows(search.config or {}),
         "at_chance": _at_chance(metrics),
         "degenerate": degenerate_reasons(search),

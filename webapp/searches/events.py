@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -93,3 +94,11 @@ def latest_of_type(search_id: int, type_: str, seq: int | None = None) -> Search
     if seq is not None:
         rows = rows.filter(seq=seq)
     return rows.order_by("-seq").first()
+
+
+def payload_values(search_id: int, type_: str, keys: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    """The named payload keys of every event of one type, oldest first, one tuple per event
+    (``None`` where a payload lacks a key): the database reads only those keys, so a page can
+    go over every sampled architecture of a long search without loading their graphs."""
+    rows = SearchEvent.objects.filter(search_id=search_id, type=type_).order_by("seq")
+    return rows.values_list(*(f"payload__{key}" for key in keys)).iterator(chunk_size=2000)
