@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,14 @@ def announce(emitter: Any, phase: str, plan: SearchPlan | FinalPlan | None) -> N
         emitter.emit("plan", phase=phase, message=plan.message, meaningful=plan.meaningful,
                      epochs=plan.epochs, minimum_budget_seconds=plan.minimum_budget_seconds,
                      details=plan.to_dict())
+
+
+def plan_for_run(config: SearchConfig, data: Any, device: str, out_dir: Path,
+                 emitter: Any) -> tuple[SearchConfig, float]:
+    """The search's plan (stored or measured now) announced, as the config to run and the seconds
+    the planning took (they count in the budget)."""
+    started = time.perf_counter()
+    plan = search_plan(config, data, device, out_dir)
+    seconds = time.perf_counter() - started
+    announce(emitter, "search", plan)
+    return planned_search_config(config, plan), seconds

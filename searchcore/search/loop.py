@@ -41,6 +41,7 @@ from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
 from searchcore.search.cost import LatencyReward, latency_reward, shape_rewards
 from searchcore.search.derive import derive_best
+from searchcore.search.endings import fail, finish
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, epoch_fraction
 from searchcore.search.result import SearchResult
 from searchcore.search.resume import (
@@ -50,10 +51,10 @@ from searchcore.search.resume import (
     rewind_events,
     write_checkpoint,
 )
-from searchcore.search.schedule import ScoreTimer, controller_steps_due
+from searchcore.search.schedule import DeriveReserve, controller_steps_due
 from searchcore.search.setup import SearchParts, SearchSetupError, build_parts
 from searchcore.search.state import LoopState
-from searchcore.search.store import CHECKPOINT_NAME, EVENTS_NAME, RESULT_NAME, write_result
+from searchcore.search.store import CHECKPOINT_NAME, EVENTS_NAME, RESULT_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class SearchLoop:
         self.emitter = Emitter(FanoutSink(self.jsonl, sink) if sink is not None else self.jsonl)
         self.budget = Budget(config.budget_seconds, config.max_archs, config.max_epochs)
         self.state = LoopState()
-        self.score_timer = ScoreTimer()
+        self.reserve = DeriveReserve(self.budget, config.derive_samples)  # derive's time within the budget
         self.plan_seconds = 0.0  # spent measuring step costs for the plan (counted in the budget)
         self.epoch_rewards: list[float] = []  # controller rewards of the current epoch
         self.epoch_steps = 0  # controller steps of the current epoch
@@ -119,14 +120,14 @@ class SearchLoop:
             self.setup(checkpoint)
             self.search()
             self.derive()
-            return self._finish("succeeded", "search finished: budget reached")
+            return finish(self, "succeeded", "search finished: budget reached")
         except SearchCancelled:
-            return self._finish("cancelled", "search cancelled")
+            return finish(self, "cancelled", "search cancelled")
         except KeyboardInterrupt:
-            self._finish("cancelled", "search interrupted")
+            finish(self, "cancelled", "search interrupted")
             raise
         except Exception as exc:
-            self._fail(exc)
+            fail(self, exc)
             raise
         finally:
             self.close()
@@ -154,13 +155,10 @@ class SearchLoop:
 
     def _plan(self, config: SearchConfig, data: Any, device: torch.device) -> SearchConfig:
         """The budget planner's proxy (``searchcore.planning``), announced with a ``plan`` event."""
-        from searchcore.planning.apply import announce, planned_search_config, search_plan
+        from searchcore.planning.apply import plan_for_run
 
-        started = time.perf_counter()
-        plan = search_plan(config, data, device.type, self.out_dir)
-        self.plan_seconds = time.perf_counter() - started
-        announce(self.emitter, "search", plan)
-        return planned_search_config(config, plan)
+        config, self.plan_seconds = plan_for_run(config, data, device.type, self.out_dir, self.emitter)
+        return config
 
     def close(self) -> None:
         self.parts = None
@@ -238,7 +236,7 @@ class SearchLoop:
         rewards = parts.evaluator.wait(parts.evaluator.submit(archs), self.progress.poll)
         if rewards is None:
             return None
-        self._time_rewards(time.perf_counter() - started, len(archs))
+        self.reserve.measured(time.perf_counter() - started, len(archs), parts.evaluator.full_score_batches())
         rewards, costs = shape_rewards(self.cost, archs, rewards)  # {accuracy, latency_ms} each, or {}
         stats = parts.controller.update(rewards)
         self.state.step += 1
@@ -246,34 +244,24 @@ class SearchLoop:
             self._record(arch, reward, cost)
         # the count rides along so a viewer's counter keeps pace with the reward chart; the best so
         # far lets a reader (bench/nb201.py) follow quality per architecture evaluated
-        self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self._archs_used(),
+        self.emitter.emit("controller_step", step=self.state.step, archs_evaluated=self.archs_used(),
                           best_reward=self.state.best_reward, **stats.to_dict())
         return rewards
-
-    def _time_rewards(self, seconds: float, archs: int) -> None:
-        """Measure a reward's cost and keep derive's expected time out of the search phase."""
-        self.score_timer.add(seconds, archs)
-        self.budget.reserve_seconds = self.score_timer.reserve(
-            self.config.derive_samples, self.parts.evaluator.full_score_batches(), self.budget.seconds)
-
-    def _derive_samples(self) -> int:
-        """``derive_samples``, or fewer when a time budget has less left than they would take."""
-        return self.score_timer.affordable_samples(self.budget.seconds_left(), self.config.derive_samples,
-                                                   self.parts.evaluator.full_score_batches())
 
     def _step_size(self) -> int:
         """``archs_per_step``, cut to what a ``max_archs`` budget has left (each sample adds at most
         one to the count, distinct or not)."""
         n = self.parts.archs_per_step
         if self.budget.max_archs is not None:
-            n = min(n, max(1, self.budget.max_archs - self._archs_used()))
+            n = min(n, max(1, self.budget.max_archs - self.archs_used()))
         return n
 
     def derive(self) -> None:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
         parts = self.parts
         self._status("deriving", "scoring candidate architectures on the whole validation split")
-        chosen = derive_best(parts, samples=self._derive_samples(), best_seen=self.state.best_arch,
+        samples = self.reserve.samples(parts.evaluator.full_score_batches())  # what the time left affords
+        chosen = derive_best(parts, samples=samples, best_seen=self.state.best_arch,
                              sound_seen=self.state.sound_arch, allow_degenerate=self.config.allow_degenerate,
                              should_stop=self.user_should_stop,  # not degenerate unless nothing else
                              shape=self.cost.shape_batch if self.cost else None)
@@ -307,9 +295,9 @@ class SearchLoop:
     # -- budget position, events -------------------------------------------------------------
     def _position(self) -> tuple[int, int] | None:
         """(epochs finished, architectures evaluated) for ``LoopProgress``; None before setup."""
-        return None if self.parts is None else (self.state.epoch, self._archs_used())
+        return None if self.parts is None else (self.state.epoch, self.archs_used())
 
-    def _archs_used(self) -> int:
+    def archs_used(self) -> int:
         """Architectures evaluated, as the ``max_archs`` budget counts them (and as every event and
         the result report them): distinct ones for ``benchmark``, controller samples otherwise."""
         return self.state.samples if self.parts.evaluator.trains_weights else len(self.state.distinct)
@@ -340,38 +328,6 @@ class SearchLoop:
     def _status(self, status: str, message: str, **extra: Any) -> None:
         self.progress.phase = status if status != "running" else "searching"
         self.emitter.emit("status", status=status, message=message, **extra)
-
-    # -- endings ----------------------------------------------------------------------------------
-    def _result(self, status: str, message: str) -> SearchResult:
-        return SearchResult(space=self.config.space, best_arch=self.state.best_arch,
-                            best_reward=self.state.best_reward, status=status, epochs=self.state.epoch,
-                            archs_evaluated=self._archs_used() if self.parts is not None else 0,
-                            elapsed_seconds=self.budget.elapsed(),
-                            last_seq=self.emitter.last_seq, message=message, config=self.config.to_dict())
-
-    def _finish(self, status: str, message: str) -> SearchResult:
-        result = self._result(status, message)
-        best = result.to_dict()["best"]
-        if self.emit_finished:
-            self.emitter.emit("finished", status=status, message=message, best=best)
-        else:
-            self.emitter.emit("status", status="search_ended", message=message, search_status=status,
-                              best=best)
-        result = self._result(status, message)  # last_seq now includes the closing event
-        write_result(self.out_dir / RESULT_NAME, result.to_dict())
-        logger.info("search %s: %s (best %s)", status, self.out_dir, result.best_reward)
-        return result
-
-    def _fail(self, exc: Exception) -> None:
-        message = str(exc) if isinstance(exc, SearchSetupError) else f"{type(exc).__name__}: {exc}"
-        try:
-            if self.emit_finished:
-                self.emitter.emit("finished", status="failed", message=message, best=None)
-            else:
-                self.emitter.emit("log", level="error", message=message)
-            write_result(self.out_dir / RESULT_NAME, self._result("failed", message).to_dict())
-        except Exception:  # never hide the original error behind a reporting error
-            logger.exception("could not record the failure of %s", self.out_dir)
 
 
 __all__ = ["PROGRESS_EVERY_S", "SearchCancelled", "SearchLoop", "SearchResult", "SearchSetupError",

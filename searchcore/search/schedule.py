@@ -17,6 +17,7 @@ always are).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 MAX_DERIVE_SHARE = 0.2  # of a time budget kept for derive at most
 ALWAYS_SCORED = 2  # the controller's greedy choice and the best architecture seen
@@ -68,3 +69,23 @@ class ScoreTimer:
         per_candidate = batches_per_candidate * self.seconds_per_batch
         affordable = math.floor(max(seconds_left, 0.0) / max(per_candidate, 1e-9)) - ALWAYS_SCORED
         return max(1, min(samples, affordable))
+
+
+class DeriveReserve:
+    """Derive's share of a time budget, kept up to date from the controller steps' timings."""
+
+    def __init__(self, budget: Any, derive_samples: int) -> None:
+        self.budget = budget  # a ``search.budget.Budget``: its ``reserve_seconds`` is set here
+        self.derive_samples = derive_samples
+        self.timer = ScoreTimer()
+
+    def measured(self, seconds: float, archs: int, batches_per_candidate: int) -> None:
+        """A controller step scored ``archs`` architectures in ``seconds``."""
+        self.timer.add(seconds, archs)
+        self.budget.reserve_seconds = self.timer.reserve(self.derive_samples, batches_per_candidate,
+                                                         self.budget.seconds)
+
+    def samples(self, batches_per_candidate: int) -> int:
+        """``derive_samples``, or fewer when the time budget has less left than they would take."""
+        return self.timer.affordable_samples(self.budget.seconds_left(), self.derive_samples,
+                                             batches_per_candidate)
