@@ -1,4 +1,6 @@
-"""Timing helpers for the CPU benchmarks: load waiting, peak RSS, ResNet-20 reference, data paths.
+"""Timing helpers for the CPU benchmarks: load waiting, peak RSS, training steps, data paths.
+
+The ResNet-20 reference network is the ``resnet20`` space's (``searchcore.spaces.resnet.ResNet20``).
 
 The machine these run on is shared, so every timing bench records the load average at its start
 and end and reports times as ratios against a baseline measured in the same run.
@@ -84,48 +86,6 @@ def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-# -- ResNet-20 (He et al. 2016, CIFAR variant): the hand-designed reference --------------------
-class _Block(nn.Module):
-    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.shortcut: nn.Module = nn.Identity()
-        if stride != 1 or c_in != c_out:  # option B: 1x1 projection
-            self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
-                                          nn.BatchNorm2d(c_out))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        return F.relu(self.bn2(self.conv2(out)) + self.shortcut(x), inplace=True)
-
-
-class ResNet20(nn.Module):
-    """3 stages x 3 basic blocks, 16/32/64 channels, global average pool, linear (0.27 M params)."""
-
-    def __init__(self, in_channels: int = 3, num_classes: int = 10, depth: int = 20) -> None:
-        super().__init__()
-        n = (depth - 2) // 6
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16),
-                                  nn.ReLU(inplace=True))
-        layers: list[nn.Module] = []
-        c_in = 16
-        for stage, c in enumerate((16, 32, 64)):
-            for i in range(n):
-                layers.append(_Block(c_in, c, 2 if stage > 0 and i == 0 else 1))
-                c_in = c
-        self.layers = nn.Sequential(*layers)
-        self.fc = nn.Linear(64, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.layers(self.stem(x)).mean((2, 3)))
 
 
 def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,

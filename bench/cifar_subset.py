@@ -26,11 +26,12 @@ from typing import Any
 import torch
 
 from bench._common import format_table, write_result
-from bench._timing import CIFAR_TEST, CIFAR_TRAIN, ResNet20, load_average
+from bench._timing import CIFAR_TEST, CIFAR_TRAIN, load_average
 from searchcore.config import SearchConfig
 from searchcore.data import BatchLoader, load_image_dataset
 from searchcore.events import Emitter, ListSink
 from searchcore.search.loop import run_search
+from searchcore.spaces.resnet import ResNet20
 from searchcore.training.final import TEST_DATA_SPLIT, FinalConfig, train_final
 from searchcore.training.loop import FinalLoop, LoopSettings
 

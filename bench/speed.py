@@ -30,7 +30,6 @@ import torch
 from bench._common import format_table, write_result
 from bench._timing import (
     CIFAR_TRAIN,
-    ResNet20,
     current_rss_bytes,
     gib,
     load_average,
@@ -46,6 +45,7 @@ from searchcore.data import BatchLoader, load_image_dataset
 from searchcore.evaluators import EvaluatorContext, create_evaluator
 from searchcore.spaces import create_space
 from searchcore.spaces.ops import MICRO_OPS
+from searchcore.spaces.resnet import ResNet20
 
 logger = logging.getLogger(__name__)
 

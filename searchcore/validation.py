@@ -4,7 +4,7 @@
 ``data`` and ``device``, which whoever runs the search supplies, plus a ``final`` section of
 final-training settings) and returns the canonical dictionary and ``{field: [messages]}``.
 Options are checked against the declared schemas of the space, controller and evaluator and the
-combination against ``searchcore.compat``; no network, controller or dataset is constructed, so a
+combination against ``searchcore.compat.run_errors``; no network, controller or dataset is constructed, so a
 request with ``lstm_size=5000`` costs microseconds, not an LSTM. The web app stores the canonical
 dictionary as it is and the worker hands it to ``SearchConfig.from_dict``.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from searchcore import controllers, evaluators
-from searchcore.compat import combination_errors
+from searchcore.compat import run_errors
 from searchcore.config import CONTROLLER_SCHEDULES, LATENCY_MODES, SearchConfig
 from searchcore.schema import Option, Schema
 from searchcore.spaces import create_space, space_class
@@ -78,8 +78,8 @@ def validate_search(data: Any, *, dataset_kind: str | None = None) -> tuple[dict
     errors.update(SEARCH_SCHEMA.errors(plain))
     config: dict[str, Any] = {**(names or {})}
     if names is not None:
-        combination = combination_errors(names["space"], names["evaluator"], names["controller"],
-                                         dataset_kind=dataset_kind)
+        combination = run_errors(names["space"], names["evaluator"], names["controller"],
+                                 dataset_kind=dataset_kind)
         if not set(combination) & {"space", "controller", "evaluator"}:  # the names are known
             config.update(_options(data, names, errors))
         errors.update(combination)

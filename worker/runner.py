@@ -17,11 +17,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from searchcore import FinalConfig, export_package, run_search, train_final
-from searchcore.compat import needs_dataset
+from searchcore.compat import needs_dataset, trains_only
 from searchcore.data import DatasetError, resolve_image_input
 from searchcore.events import Emitter
+from searchcore.search.result import SearchResult
 from searchcore.spaces import space_class
 from searchcore.spaces.base import IMAGE
+from searchcore.training.fixed import fixed_architecture, whole_budget_config
 from searchcore.training.verdict import at_chance_message
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
@@ -75,7 +77,8 @@ class SearchRunner:
         self.stop = stop
         self.sink = DbChannelSink(search.pk, lease_owner=owner)
         stop.sink = self.sink
-        self.config = search.config
+        self.train_only = trains_only(search.config["space"])  # one architecture: final training only
+        self.config = whole_budget_config(search.config) if self.train_only else search.config
         self.directory = search.directory
         self.completed = False  # every stage ran: a run at chance fails, yet its bar is full
 
@@ -98,6 +101,8 @@ class SearchRunner:
     def _stages(self) -> tuple[str, str]:
         if self.stop():
             return Search.CANCELLED, "Cancelled."
+        if self.train_only:
+            return self._train_only()
         final_budget = self.config.get("final") or {}
         has_final = self._reads_dataset()  # a table search has no dataset to train on
         self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
@@ -112,9 +117,19 @@ class SearchRunner:
             return Search.SUCCEEDED, f"Search finished; best reward {result.best_reward:.4g}."
         return self._final_and_package(result)
 
-    def _final_and_package(self, result: Any) -> tuple[str, str]:
+    def _train_only(self) -> tuple[str, str]:
+        """The one architecture of a space without decisions, trained for the whole budget (no search);
+        it is the run's best from the start, so the pages draw it."""
+        arch = fixed_architecture(self.config["space"], self.config.get("space_options"))
+        Search.objects.filter(pk=self.search.pk, lease_owner=self.owner).update(
+            best={"architecture": arch, "reward": None})
+        result = SearchResult(space=self.config["space"], best_arch=arch, best_reward=None,
+                              status=Search.SUCCEEDED, epochs=0, archs_evaluated=0, elapsed_seconds=0.0)
+        return self._final_and_package(result, start=0.0)
+
+    def _final_and_package(self, result: Any, start: float = SEARCH_SHARE) -> tuple[str, str]:
         self.sink.truncate_after(result.last_seq)  # a resumed run redoes final training from scratch
-        self.sink.set_stage(SEARCH_SHARE, 1.0, elapsed_before=result.elapsed_seconds)
+        self.sink.set_stage(start, 1.0, elapsed_before=result.elapsed_seconds)
         final = train_final(self._final_config(result), self.directory / "final", sink=self.sink,
                             should_stop=self.stop, first_seq=result.last_seq)
         if final.status == Search.CANCELLED or self.stop.lost:
@@ -130,7 +145,7 @@ class SearchRunner:
         if verdict is not None and not verdict["above_chance"]:  # never a success; the package stays
             return Search.FAILED, at_chance_message(verdict, self._run_seconds(result, final))
         accuracy = final.test_accuracy
-        done = "Search and final training finished"
+        done = "Training finished" if self.train_only else "Search and final training finished"
         if accuracy is None:
             return Search.SUCCEEDED, f"{done}."
         return Search.SUCCEEDED, f"{done}; test accuracy {accuracy:.1%}."

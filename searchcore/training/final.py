@@ -29,6 +29,7 @@ from searchcore.device import resolve_device, seed_everything
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.spaces import space_class
 from searchcore.training.child import prepare_child
+from searchcore.training.footprint import footprint
 from searchcore.training.image import NUM_VERIFY_SAMPLES, TEST_DATA_SPLIT, preprocessing_of
 from searchcore.training.io import resolve_architecture, write_json
 from searchcore.training.loop import LoopOutcome, LoopSettings
@@ -155,6 +156,7 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
         return _result(out, outcome, None, started, emitter)
     loop.restore(outcome.best_state)
     metrics = {**trainer.evaluate(model, config, data, device), **_outcome_metrics(outcome, device)}
+    metrics.update(footprint(model, data.task()))  # params, CPU latency per image: the comparison page
     verdict = validation_verdict(outcome.best_valid_accuracy, data)  # is it clearly above chance?
     if verdict is not None:
         metrics["verdict"] = verdict

@@ -1,4 +1,5 @@
-"""The whole product through a real browser: sign up, upload, design, watch live, reload, results, download.
+"""The whole product through a real browser: sign up, upload, design, watch live, reload, results, download,
+run the controls and compare.
 
 Runs against the live stack (real Redis, Celery workers, uvicorn) with a tiny search (two nodes,
 one cell per stage, 4 channels, about 20 s of search and 10 s of final training) so it finishes
@@ -174,6 +175,26 @@ def check_results(page, base: str, artifacts: Path, tmp_path: Path) -> None:
     check_package(path)
 
 
+def check_comparison(page, artifacts: Path) -> None:
+    """One click on the results page runs the controls (random controller, ResNet-20 for the whole
+    budget); the comparison page says so while they run and, once all three have ended, who won."""
+    from playwright.sync_api import expect
+
+    page.click("#run-controls")
+    page.wait_for_url(re.compile(r".*/searches/\d+/compare$"))
+    assert page.locator("#comparison-table tbody tr").count() == 3
+    assert "has not finished yet" in page.inner_text("#verdict")
+    shot(page, artifacts, "08b_compare_pending")
+    # the page reloads itself every 5 s while a run is active; two short runs on one worker
+    expect(page.locator("#verdict.decided")).to_be_visible(timeout=300 * SECOND)
+    verdict = page.inner_text("#verdict")
+    assert re.match(r"NAS (won|tied with|lost)", verdict), verdict
+    assert re.search(r"\d+\.\d points|tied", verdict), verdict
+    cells = page.locator("#comparison-table tbody td.num")
+    assert cells.count() == 9 and all(re.match(r"[\d.,]+( %)?$", t) for t in cells.all_inner_texts())
+    shot(page, artifacts, "08c_compare")
+
+
 def check_package(path: Path) -> None:
     import onnxruntime as ort
 
@@ -213,6 +234,7 @@ def test_journey(live_stack, page, artifacts, tmp_path):
     page.evaluate(WATCH_CARD)
     wait_for_success(page, artifacts)
     check_results(page, base, artifacts, tmp_path)
+    check_comparison(page, artifacts)
     page.goto(f"{base}/searches/")
     shot(page, artifacts, "11_searches")
     page.goto(f"{base}/account/")

@@ -54,6 +54,7 @@ DEGENERATE: dict[str, list[tuple[dict[str, Any], str]]] = {
         (_macro("max3", "avg3", "max3"), "no operation with weights"),
         (_macro("avg3", "avg3", "avg3", "max3", "max3", "max3"), "only avg3 and max3"),
     ],
+    "resnet20": [],  # one fixed, hand-designed network: nothing can collapse
     "nb201": [
         (_nb201(*["none"] * 6), "always zero"),
         (_nb201("nor_conv_3x3", "none", "none", "none", "none", "skip_connect"), "always zero"),
@@ -69,6 +70,7 @@ SOUND: dict[str, list[dict[str, Any]]] = {
     "enas-micro": [_micro([[0, "identity", 1, "sep3"], [2, "max3", 0, "identity"]]),
                    _micro([[1, "identity", 1, "identity"], [2, "sep5", 0, "max3"]])],
     "enas-macro": [_macro("max3", "conv3", "avg3"), _macro("sep5", "max3", "max3")],
+    "resnet20": [{"space": "resnet20", "block": "basic"}],  # its one architecture: a real network
     "nb201": [_nb201("nor_conv_3x3", "none", "skip_connect", "none", "none", "avg_pool_3x3"),
               _nb201("none", "none", "none", "nor_conv_1x1", "none", "none"),
               _nb201("avg_pool_3x3", "none", "nor_conv_3x3", "skip_connect", "none", "skip_connect")],

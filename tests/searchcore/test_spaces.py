@@ -24,10 +24,11 @@ from searchcore.spaces import (
 from searchcore.spaces._micro_space import MicroSpace, create_micro_space
 from searchcore.spaces.ops import OPS, ReLUConvBN
 
-SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3}
+SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3, "blocks_per_stage": 1}
 TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1),
          (TaskSpec(3, 9, 4), 2), (TaskSpec(1, 13, 3), 1)]  # odd sides halve like the strided convs
 SPACES = list_spaces()
+SUPERNET_SPACES = [name for name in SPACES if space_class(name).has_supernet]  # weight sharing possible
 
 
 def small_space(name: str, **extra: Any) -> SearchSpace:
@@ -65,17 +66,40 @@ def test_the_mission_spaces_are_registered() -> None:
 @pytest.mark.parametrize(("task", "batch"), TASKS)
 def test_supernet_and_child_forward_shapes(name: str, task: TaskSpec, batch: int) -> None:
     space = small_space(name)
-    supernet = space.build_supernet(task)
+    supernet = space.build_supernet(task) if space.has_supernet else None
     x = torch.randn(batch, task.in_channels, task.image_size, task.image_size)
     for arch in archs(space, 2):
         for mode in (True, False):
-            supernet.train(mode)
             child = space.build_child(arch, task).train(mode)
-            assert supernet(x, arch).shape == (batch, task.num_classes)
             assert logits(child(x)).shape == (batch, task.num_classes)
+            if supernet is not None:
+                supernet.train(mode)
+                assert supernet(x, arch).shape == (batch, task.num_classes)
+
+
+@pytest.mark.parametrize("name", [n for n in SPACES if n not in SUPERNET_SPACES])
+def test_a_space_without_supernet_refuses_to_build_one(name: str) -> None:
+    with pytest.raises(NotImplementedError, match="supernet"):
+        small_space(name).build_supernet(TaskSpec(3, 16, 10))
 
 
 @pytest.mark.parametrize("name", SPACES)
+def test_child_trains_one_step(name: str) -> None:
+    """Forward, backward and an SGD step reach every weight of the child (none is dead)."""
+    space, task = small_space(name), TaskSpec(3, 16, 10)
+    child = space.build_child(archs(space, 1, seed=9)[0], task).train()
+    optimizer = torch.optim.SGD(child.parameters(), lr=0.1)
+    x, y = torch.randn(4, 3, 16, 16), torch.tensor([1, 7, 3, 0])
+    before = [p.detach().clone() for p in child.parameters()]
+    loss = nn.functional.cross_entropy(logits(child(x)), y)
+    loss.backward()
+    optimizer.step()
+    assert torch.isfinite(loss)
+    moved = [not torch.equal(b, p) for b, p in zip(before, child.parameters(), strict=True)]
+    assert sum(moved) > 0.5 * len(moved)
+
+
+@pytest.mark.parametrize("name", SUPERNET_SPACES)
 def test_supernet_backward_reaches_only_the_sampled_path(name: str) -> None:
     space, task = small_space(name), TaskSpec(3, 16, 10)
     supernet = space.build_supernet(task).train()
@@ -95,7 +119,7 @@ def test_supernet_backward_reaches_only_the_sampled_path(name: str) -> None:
                 torch.testing.assert_close(got[n], want[n], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize("name", SUPERNET_SPACES)
 def test_child_with_supernet_weights_computes_the_same_function(name: str) -> None:
     space, task = small_space(name), TaskSpec(3, 16, 10)
     supernet = space.build_supernet(task)
@@ -147,6 +171,11 @@ def test_decisions_round_trip_and_validation(name: str) -> None:
         values = space.to_decisions(arch)
         assert space.from_decisions(values) == arch
     with pytest.raises(ValueError):
+        space.from_decisions([*values, 0])
+    if not decisions:  # one architecture (a fixed network): nothing more to get wrong
+        assert values == [] and space.size() == 1
+        return
+    with pytest.raises(ValueError):
         space.from_decisions(values[:-1])
     bad = list(values)
     first = decisions[0]
@@ -189,7 +218,8 @@ def test_describe_and_option_specs_are_json(name: str) -> None:
     space = small_space(name)
     described = json.loads(json.dumps(space.describe()))
     assert described["name"] == name
-    assert int(described["size"]) == space.size() > 1
+    assert int(described["size"]) == space.size() >= 1
+    assert (space.size() == 1) == (not space.decisions())  # only a space without decisions has one arch
     assert len(described["decisions"]) == len(space.decisions())
     specs = [s.to_dict() for s in space_class(name).option_specs()]
     json.dumps(specs)
@@ -296,7 +326,10 @@ def test_child_and_supernet_export(name: str) -> None:
     space, task = small_space(name), TaskSpec(3, 16, 10)
     arch = archs(space, 1, seed=7)[0]
     x = torch.randn(2, 3, 16, 16)
-    for model in (space.build_child(arch, task).eval(), _Fixed(space.build_supernet(task), arch).eval()):
+    models = [space.build_child(arch, task).eval()]
+    if space.has_supernet:
+        models.append(_Fixed(space.build_supernet(task), arch).eval())
+    for model in models:
         with torch.no_grad():
             expected = model(x)
             program = torch.export.export(model, (x,))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -34,13 +35,20 @@ def search_to_dict(search: Search, *, detail: bool = False) -> dict[str, Any]:
         "controller": search.config.get("controller"), "evaluator": search.config.get("evaluator"),
         "best": search.best, "created": _iso(search.created), "started": _iso(search.started_at),
         "finished": _iso(search.finished_at), "last_seq": search.last_seq,
+        "role": search.role or None, "control_of": search.control_of_id,
     }
     if detail:
         data.update(
             config=search.config, queue_position=queue_position(search), attempts=search.attempts,
             cancel_requested=search.cancel_requested, has_package=has_package(search),
+            controls=controls_to_list(search.controls.order_by("pk")),
         )
     return data
+
+
+def controls_to_list(controls: Iterable[Search]) -> list[dict[str, Any]]:
+    """``[{id, role, name, status}]`` of a search's control runs (``webapp.searches.controls``)."""
+    return [{"id": c.pk, "role": c.role, "name": c.name, "status": c.status} for c in controls]
 
 
 def has_package(search: Search) -> bool:

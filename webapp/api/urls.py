@@ -16,5 +16,7 @@ urlpatterns = [
     re_path(r"^searches/(?P<pk>[0-9]+)/cancel/?$", views.search_cancel, name="search-cancel"),
     re_path(r"^searches/(?P<pk>[0-9]+)/rerun/?$", views.search_rerun, name="search-rerun"),
     re_path(r"^searches/(?P<pk>[0-9]+)/package/?$", views.search_package, name="search-package"),
+    re_path(r"^searches/(?P<pk>[0-9]+)/controls/?$", views.search_controls, name="search-controls"),
+    re_path(r"^searches/(?P<pk>[0-9]+)/comparison/?$", views.search_comparison, name="search-comparison"),
     path("spaces/", views.spaces, name="spaces"),
 ]

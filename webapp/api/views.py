@@ -6,13 +6,14 @@ from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from webapp.api.auth import BadRequest, api_view, read_json
-from webapp.api.serializers import dataset_to_dict, has_package, search_to_dict
+from webapp.api.serializers import controls_to_list, dataset_to_dict, has_package, search_to_dict
 from webapp.bodylimit import too_large_message
 from webapp.datasets.models import Dataset
 from webapp.datasets.services import create_dataset
 from webapp.datasets.uploads import upload_too_large
 from webapp.designer.catalog import catalogue
 from webapp.searches import services
+from webapp.searches.comparison import comparison
 from webapp.searches.events import events_after
 from webapp.searches.models import Search
 
@@ -61,7 +62,12 @@ def dataset_thumbnail(request: HttpRequest, pk: int, name: str) -> FileResponse:
 @api_view("GET", "POST")
 def searches(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
-        return _created(services.create_search(request.user, read_json(request)))
+        search = services.create_search(request.user, read_json(request))
+        controls = list(search.controls.order_by("pk"))
+        if not controls:
+            return _created(search)
+        body = {"id": search.pk, "status": search.status, "controls": controls_to_list(controls)}
+        return JsonResponse(body, status=201)  # asked for with "controls": true
     rows = Search.objects.for_owner(request.user)[:LIST_LIMIT]
     return JsonResponse({"searches": [search_to_dict(s) for s in rows]})
 
@@ -93,6 +99,22 @@ def search_rerun(request: HttpRequest, pk: int) -> JsonResponse:
     search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
     new = services.rerun_search(search)
     return JsonResponse({"id": new.pk, "status": new.status}, status=201)
+
+
+@api_view("POST")
+def search_controls(request: HttpRequest, pk: int) -> JsonResponse:
+    """Run the search's controls (random controller, ResNet-20) once: 201; later calls 200, the same runs."""
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    controls, created = services.create_controls(search)
+    body = {"id": search.pk, "controls": controls_to_list(controls)}
+    return JsonResponse(body, status=201 if created else 200)
+
+
+@api_view("GET")
+def search_comparison(request: HttpRequest, pk: int) -> JsonResponse:
+    """The search against its controls (``webapp.searches.comparison``); a control's id gives its search's."""
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    return JsonResponse(comparison(search))
 
 
 @api_view("GET")

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from webapp.accounts.views import LoginView
 from webapp.designer import views_page
-from webapp.pages import views_assets, views_auth, views_datasets, views_searches
+from webapp.pages import views_assets, views_auth, views_compare, views_datasets, views_searches
 
 app_name = "pages"
 
@@ -29,5 +29,7 @@ urlpatterns = [
     path("searches/<int:pk>/cancel", views_searches.search_cancel, name="search_cancel"),
     path("searches/<int:pk>/results", views_searches.search_results, name="results"),
     path("searches/<int:pk>/rerun", views_searches.search_rerun, name="search_rerun"),
+    path("searches/<int:pk>/compare", views_compare.search_compare, name="compare"),
+    path("searches/<int:pk>/controls", views_compare.search_controls, name="search_controls"),
     path("assets/plotly-<str:version>.min.js", views_assets.plotly_js, name="plotly"),
 ]

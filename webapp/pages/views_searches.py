@@ -1,9 +1,10 @@
-"""Search pages: list (auto-refreshing), live view, cell SVGs, cancel, results and re-run."""
+"""Search pages: list (auto-refreshing), live view, cell SVGs, cancel, results and re-run; controls card."""
 
 from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
@@ -15,10 +16,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.pages.graphs import NoGraph, cell_graph, render_cached
 from webapp.pages.results import results_context
+from webapp.searches.comparison import comparison
+from webapp.searches.controls import control_problem
 from webapp.searches.models import Search
 from webapp.searches.services import cancel_search, queue_position, queue_positions, rerun_search
 
 logger = logging.getLogger(__name__)
+
+
+def controls_context(search: Search) -> dict[str, Any]:
+    """The controls card of the live and results pages: the comparison, or why there can be none."""
+    return {"comparison": comparison(search), "controls_problem": control_problem(search)}
 
 
 def owned_search(request: HttpRequest, pk: int) -> Search:
@@ -42,7 +50,8 @@ def search_list(request: HttpRequest) -> HttpResponse:
 def search_live(request: HttpRequest, pk: int) -> HttpResponse:
     search = owned_search(request, pk)
     position = queue_position(search) if search.status == Search.QUEUED else None
-    return render(request, "searches/live.html", {"search": search, "queue_pos": position})
+    return render(request, "searches/live.html", {"search": search, "queue_pos": position,
+                                                  **controls_context(search)})
 
 
 @login_required
@@ -95,7 +104,7 @@ def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def search_results(request: HttpRequest, pk: int) -> HttpResponse:
     search = owned_search(request, pk)
-    return render(request, "searches/results.html", results_context(search))
+    return render(request, "searches/results.html", {**results_context(search), **controls_context(search)})
 
 
 @login_required

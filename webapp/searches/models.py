@@ -44,12 +44,19 @@ class Search(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A control run of another search (``webapp.searches.controls``): "random" (the same search with the
+    # random controller) or "baseline" (ResNet-20 trained for the whole budget); "" for a normal run.
+    control_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="controls")
+    role = models.CharField(max_length=16, blank=True, default="")
 
     objects = SearchQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [models.Index(fields=["status", "id"], name="search_status_idx")]
+        constraints = [models.UniqueConstraint(fields=["control_of", "role"], condition=~models.Q(role=""),
+                                               name="one_control_per_role")]  # never a second set
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"

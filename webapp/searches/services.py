@@ -1,4 +1,4 @@
-"""Search services: create (validate, persist, enqueue after commit), cancel, rerun, queue position.
+"""Search services: create (validate, persist, enqueue after commit), controls, cancel, rerun, queue position.
 
 Views and the designer call these; they own the transactions. The worker picks a search up by
 id from the ``searches`` queue and claims it with a lease (``worker/lease.py``).
@@ -11,11 +11,13 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp.celery_app import enqueue
 from webapp.searches.config import clean_search_data
+from webapp.searches.controls import control_problem, control_requests, controls_flag
 from webapp.searches.events import append_event
 from webapp.searches.models import Search
 from webapp.searches.status import cancel_target
@@ -26,13 +28,48 @@ RUN_TASK = "worker.tasks.run_search"
 
 
 def create_search(owner: Any, data: dict[str, Any]) -> Search:
-    """Validate ``data`` (raises ``ValidationError`` field -> messages), store, enqueue after commit."""
-    dataset, name, config = clean_search_data(owner, data)
+    """Validate ``data`` (raises ``ValidationError`` field -> messages), store, enqueue after commit.
+
+    ``"controls": true`` also creates the search's controls (``create_controls``), queued after it;
+    if they cannot be made, nothing is created."""
+    data, controls, flag_errors = controls_flag(data)
+    try:
+        dataset, name, config = clean_search_data(owner, data)
+    except ValidationError as exc:
+        raise ValidationError({**exc.message_dict, **flag_errors}) from None
+    if flag_errors:
+        raise ValidationError(flag_errors)
     with transaction.atomic():
         search = Search.objects.create(owner=owner, dataset=dataset, name=name, config=config)
         transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
+        if controls:
+            create_controls(search)
     logger.info("search %s queued by %s: %s", search.pk, owner, config["space"])
     return search
+
+
+def create_controls(search: Search) -> tuple[list[Search], bool]:
+    """``(controls, created now)``: the search's random-controller and ResNet-20 runs, made and queued
+    once; later calls return the same rows (a unique constraint keeps a race to one set)."""
+    existing = list(search.controls.order_by("pk"))
+    if existing:
+        return existing, False
+    problem = control_problem(search)
+    if problem:
+        raise ValidationError({"controls": [problem]})
+    cleaned = [(role, *clean_search_data(search.owner, request))
+               for role, request in control_requests(search)]
+    try:
+        with transaction.atomic():
+            rows = [Search.objects.create(owner=search.owner, dataset=dataset, name=name, config=config,
+                                          control_of=search, role=role)
+                    for role, dataset, name, config in cleaned]
+            for row in rows:
+                transaction.on_commit(lambda pk=row.pk: enqueue(RUN_TASK, pk))
+    except IntegrityError:  # another request made them first
+        return list(search.controls.order_by("pk")), False
+    logger.info("search %s: controls %s queued", search.pk, [row.pk for row in rows])
+    return rows, True
 
 
 def cancel_search(search: Search) -> Search:

@@ -46,6 +46,14 @@ def percent(value: Any, digits: int = 1) -> str:
 
 
 @register.filter
+def thousands(value: Any) -> str:
+    """``272474`` -> ``"272,474"``; not a whole number -> ``"—"``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "—"
+    return f"{value:,}"
+
+
+@register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     try:
         return mapping.get(key)

@@ -1,0 +1,71 @@
+"""A run of a space without decisions (the ResNet-20 control): final training only, for the whole budget."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from webapp.datasets.models import Dataset
+from webapp.searches.models import Search, SearchEvent, TrainedModel
+from webapp.searches.services import create_search
+from worker import lease
+from worker.runner import run_claimed_search
+
+pytestmark = pytest.mark.django_db(transaction=True)
+FIXTURE_ZIP = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
+SEARCH_EVENTS = {"controller_step", "arch_sampled", "child_train"}
+
+
+@pytest.fixture(autouse=True)
+def _cpu_no_pushes(settings: Any) -> Any:
+    settings.NAS_DEVICE = "cpu"
+    with mock.patch("webapp.searches.realtime.publish"):
+        yield
+
+
+@pytest.fixture
+def images(user: Any, settings: Any) -> Dataset:
+    target = Path(settings.MEDIA_ROOT) / "datasets" / "tiny" / "cifar.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURE_ZIP, target)
+    return Dataset.objects.create(owner=user, name="cifar tiny", status=Dataset.READY, num_classes=10,
+                                  num_images=100, file="datasets/tiny/cifar.zip")
+
+
+def test_the_resnet20_control_trains_for_the_whole_budget_and_is_packaged(user, images, enqueued) -> None:
+    main = create_search(user, {
+        "dataset": images.pk, "space": "nb201", "space_options": {"channels": 4, "cells_per_stage": 1},
+        "evaluator": "shared", "budget": {"seconds": 3, "max_archs": 20}, "image_size": 16,
+        "final_budget": {"seconds": 3}, "final": {"cells_per_stage": 1}, "controls": True})
+    baseline = main.controls.get(role="baseline")
+    claim = lease.claim(baseline.pk)
+    # a few seconds of ResNet-20 on 80 images may land at chance; the verdict has its own tests
+    with mock.patch("searchcore.training.final.validation_verdict", lambda accuracy, data: None):
+        assert run_claimed_search(baseline.pk, claim.owner) == Search.SUCCEEDED
+    baseline.refresh_from_db()
+    assert baseline.message.startswith("Training finished; test accuracy ") and baseline.progress == 1.0
+    assert baseline.best == {"architecture": {"space": "resnet20", "block": "basic"}, "reward": None}
+
+    events = list(SearchEvent.objects.filter(search=baseline).order_by("seq"))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert not {e.type for e in events} & SEARCH_EVENTS  # nothing was searched
+    assert {"final_epoch", "evaluation"} <= {e.type for e in events} and events[-1].type == "finished"
+    assert not (baseline.directory / "search").exists()
+
+    train_config = json.loads((baseline.directory / "final" / "train_config.json").read_text())
+    assert train_config["budget_seconds"] == 6.0  # the search's 3 s and final training's 3 s
+    assert (train_config["init"], train_config["child_overrides"]["channels"]) == ("scratch", 16)
+    assert train_config["arch"] == {"space": "resnet20", "block": "basic"}
+    metrics = TrainedModel.objects.get(search=baseline).metrics
+    assert metrics["params"] == 272_474  # RGB input, 10 classes: the ResNet-20 itself
+    assert metrics["latency_ms"] > 0 and metrics["latency_device"] == "cpu"
+    with zipfile.ZipFile(baseline.directory / "package.zip") as zf:
+        names = zf.namelist()
+        assert json.loads(zf.read("architecture.json"))["space"] == "resnet20"
+    assert {"model.onnx", "predict.py", "metrics.json"} <= set(names)
