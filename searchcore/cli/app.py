@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep the space's child size and the batch as given")
     train.add_argument("--init", default="auto", choices=INITS,
                        help="first weights: the search's supernet (fine-tune; needs --arch DIR/result.json "
-                            "with DIR's checkpoint), scratch, or auto (supernet when there is one)")
+                            "with DIR's checkpoint), scratch, or auto (the measured default, scratch today)")
     train.add_argument("--out", required=True)
     train.set_defaults(func=cmd_train)
 

@@ -23,7 +23,7 @@ FINAL_SCHEMA = Schema("final training", (
            nullable=True),
     Option("plan", "bool", True, "choose the child's size and batch from step costs measured at the start"),
     Option("init", "choice", "auto", "first weights: the search's supernet (fine-tune), scratch, or auto "
-           "(the measured default when a supernet exists)", choices=INITS),
+           "(the measured default: see training.inherit.DEFAULT_INIT)", choices=INITS),
     Option("lr", "float", 0.05, "initial SGD learning rate (cosine to 0)", 1e-5, 10.0),
     Option("weight_decay", "float", 3e-4, "SGD weight decay", 0.0, 0.1),
     Option("drop_path", "float", 0.1, "maximum ScheduledDropPath probability", 0.0, 0.9),
