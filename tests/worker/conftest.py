@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -8,3 +11,26 @@ import pytest
 @pytest.fixture(autouse=True)
 def _media(media_root: Path) -> Path:
     return media_root
+
+
+TINY_ZIP = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
+
+
+@pytest.fixture
+def cpu_no_pushes(settings: Any) -> Any:
+    """Runs on the CPU and without channel-layer pushes (the rows are what the tests read)."""
+    settings.NAS_DEVICE = "cpu"
+    with mock.patch("webapp.searches.realtime.publish"):
+        yield
+
+
+@pytest.fixture
+def images(user: Any, settings: Any) -> Any:
+    """A ready image dataset of the committed tiny CIFAR fixture, under MEDIA_ROOT."""
+    from webapp.datasets.models import Dataset
+
+    target = Path(settings.MEDIA_ROOT) / "datasets" / "tiny" / "cifar.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TINY_ZIP, target)
+    return Dataset.objects.create(owner=user, name="cifar tiny", status=Dataset.READY, num_classes=10,
+                                  num_images=100, file="datasets/tiny/cifar.zip")

@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 
-from webapp.datasets.models import Dataset
 from webapp.searches.models import Search, SearchEvent, TrainedModel
 from webapp.searches.services import create_search
 from worker import lease
 from worker.runner import run_claimed_search
 
 pytestmark = pytest.mark.django_db(transaction=True)
-FIXTURE_ZIP = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
 SEARCH_EVENTS = {"controller_step", "arch_sampled", "child_train"}
 
 
 @pytest.fixture(autouse=True)
-def _cpu_no_pushes(settings: Any) -> Any:
-    settings.NAS_DEVICE = "cpu"
-    with mock.patch("webapp.searches.realtime.publish"):
-        yield
-
-
-@pytest.fixture
-def images(user: Any, settings: Any) -> Dataset:
-    target = Path(settings.MEDIA_ROOT) / "datasets" / "tiny" / "cifar.zip"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURE_ZIP, target)
-    return Dataset.objects.create(owner=user, name="cifar tiny", status=Dataset.READY, num_classes=10,
-                                  num_images=100, file="datasets/tiny/cifar.zip")
+def _cpu(cpu_no_pushes: Any) -> Any:
+    return cpu_no_pushes
 
 
 def test_the_resnet20_control_trains_for_the_whole_budget_and_is_packaged(user, images, enqueued) -> None:

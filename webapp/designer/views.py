@@ -75,13 +75,9 @@ async def estimate(request: HttpRequest) -> JsonResponse:
     Async, and the measurement runs outside the thread that serves Django's sync views, so a
     first-time measurement (a second or more for big spaces) never stalls other pages.
     """
-    body, space, options, problem = _request_options(request)
+    body, space, options, evaluator, problem = _measurable_request(request)
     if problem:
         return problem
-    evaluator = str(body.get("evaluator") or DEFAULT_EVALUATOR)
-    combination = combination_errors(space, evaluator)
-    if combination:
-        return _field_errors(combination)
     if not needs_dataset(evaluator):
         return JsonResponse({"seconds_per_epoch": 0, "text": "instant", "measured": True,
                              "basis": "table lookup: no training"})
@@ -105,13 +101,9 @@ async def estimate(request: HttpRequest) -> JsonResponse:
 async def plan(request: HttpRequest) -> JsonResponse:
     """``{space, options, dataset?, evaluator?, search_seconds?, final_seconds?}`` -> what the budgets
     buy (``webapp.designer.plan``), measured on this CPU like the estimate (and off its thread)."""
-    body, space, options, problem = _request_options(request)
+    body, space, options, evaluator, problem = _measurable_request(request)
     if problem:
         return problem
-    evaluator = str(body.get("evaluator") or DEFAULT_EVALUATOR)
-    combination = combination_errors(space, evaluator)
-    if combination:
-        return _field_errors(combination)
     seconds = {k: _positive(body.get(k)) for k in ("search_seconds", "final_seconds")}
     dataset = await sync_to_async(_dataset)(request, body.get("dataset"))
     try:
@@ -129,6 +121,17 @@ def _positive(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if 0 < value <= 12 * 3600 else None
+
+
+def _measurable_request(request: HttpRequest) -> tuple[dict[str, Any], str, dict[str, Any], str,
+                                                       JsonResponse | None]:
+    """``_request_options`` plus the evaluator, refused (400) when it cannot score the space."""
+    body, space, options, problem = _request_options(request)
+    evaluator = str(body.get("evaluator") or DEFAULT_EVALUATOR) if isinstance(body, dict) else ""
+    if problem is None:
+        combination = combination_errors(space, evaluator)
+        problem = _field_errors(combination) if combination else None
+    return body, space, options, evaluator, problem
 
 
 def _field_errors(errors: dict[str, list[str]]) -> JsonResponse:
