@@ -20,6 +20,7 @@ from searchcore import FinalConfig, export_package, run_search, train_final
 from searchcore.compat import needs_dataset, trains_only
 from searchcore.data import DatasetError, resolve_image_input
 from searchcore.events import Emitter
+from searchcore.planning.apply import planned_minimum_seconds
 from searchcore.search.result import SearchResult
 from searchcore.spaces import space_class
 from searchcore.spaces.base import IMAGE
@@ -143,7 +144,8 @@ class SearchRunner:
         self.completed = True
         verdict = (final.metrics or {}).get("verdict")
         if verdict is not None and not verdict["above_chance"]:  # never a success; the package stays
-            return Search.FAILED, at_chance_message(verdict, self._run_seconds(result, final))
+            minimum = planned_minimum_seconds(self.directory / "search", self.directory / "final")
+            return Search.FAILED, at_chance_message(verdict, self._run_seconds(result, final), minimum)
         accuracy = final.test_accuracy
         done = "Training finished" if self.train_only else "Search and final training finished"
         if accuracy is None:

@@ -105,3 +105,21 @@ def plan_for_run(config: SearchConfig, data: Any, device: str, out_dir: Path,
     seconds = time.perf_counter() - started
     announce(emitter, "search", plan)
     return planned_search_config(config, plan), seconds
+
+
+def planned_minimum_seconds(search_dir: Path, final_dir: Path) -> float | None:
+    """The smallest total budget the run's plans said would buy their minimums (the search's
+    ``plan.json`` plus final training's ``plan`` event), or ``None`` when neither phase was planned."""
+    from searchcore.events import read_events
+
+    total, found = 0.0, False
+    if (search_dir / PLAN_NAME).is_file():
+        plan = json.loads((search_dir / PLAN_NAME).read_text(encoding="utf-8"))
+        total += float(plan["minimum_budget_seconds"])
+        found = True
+    events = final_dir / "events.jsonl"
+    plans = [e for e in read_events(events) if e.type == "plan"] if events.is_file() else []
+    if plans:
+        total += float(plans[-1].payload["minimum_budget_seconds"])
+        found = True
+    return total if found else None

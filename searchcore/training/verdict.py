@@ -59,14 +59,18 @@ def validation_verdict(valid_accuracy: float | None, data: Any) -> dict[str, Any
 def suggested_budget_seconds(total_seconds: float) -> int:
     """The budget to suggest after a run at chance: twice the run's total (search + final), rounded
     up to whole minutes, at least ``MIN_SUGGESTED_MINUTES``. A rule of thumb, meant to be replaced
-    by a plan made from measured step costs."""
+    beside the plan's own minimum (see ``at_chance_message``)."""
     minutes = math.ceil(round(2.0 * max(total_seconds, 0.0) / 60.0, 6))
     return max(MIN_SUGGESTED_MINUTES, minutes) * 60
 
 
-def at_chance_message(verdict: dict[str, Any], total_seconds: float) -> str:
-    """The failure message of a run whose final model is at chance, with the budget to try."""
-    minutes = suggested_budget_seconds(total_seconds) // 60
+def at_chance_message(verdict: dict[str, Any], total_seconds: float,
+                      planned_minimum: float | None = None) -> str:
+    """The failure message of a run whose final model is at chance, with the budget to try: the rule
+    of thumb, or the budget planner's minimum for this run (``planning.apply.planned_minimum_seconds``)
+    when that is larger."""
+    seconds = max(suggested_budget_seconds(total_seconds), planned_minimum or 0.0)
+    minutes = math.ceil(seconds / 60)
     return (f"{verdict['reason']}: the search learned nothing useful. "
             f"Try a budget of at least {minutes} minutes.")
 

@@ -118,3 +118,23 @@ def test_cli_train_prints_the_verdict_and_fails_at_chance(tmp_path: Path, monkey
         assert "Try a budget of at least 10 minutes." in out and "training failed" in out
     else:
         assert "above chance" in out and "training succeeded" in out
+
+
+def test_the_suggestion_is_the_planners_minimum_when_that_is_larger(tmp_path) -> None:
+    import json
+
+    from searchcore.planning.apply import PLAN_NAME, planned_minimum_seconds
+
+    search, final = tmp_path / "search", tmp_path / "final"
+    search.mkdir()
+    final.mkdir()
+    assert planned_minimum_seconds(search, final) is None  # nothing planned: the rule of thumb alone
+    (search / PLAN_NAME).write_text(json.dumps({"minimum_budget_seconds": 700.0}))
+    plan_event = {"seq": 1, "type": "plan", "time": 0.0, "payload": {
+        "phase": "final", "message": "m", "meaningful": False, "epochs": 3.0, "minimum_budget_seconds": 500.0,
+        "details": {}}}
+    (final / "events.jsonl").write_text(json.dumps(plan_event) + "\n")
+    assert planned_minimum_seconds(search, final) == 1200.0
+    verdict = chance_verdict(0.12, BALANCED, 10)
+    assert at_chance_message(verdict, 210.0, 1200.0).endswith("Try a budget of at least 20 minutes.")
+    assert at_chance_message(verdict, 210.0, 30.0).endswith("at least 10 minutes.")  # the rule is larger
