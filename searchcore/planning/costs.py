@@ -4,9 +4,10 @@ The planner and the designer *measure* rather than guess: build the network the 
 (the shared-weight supernet, or the standalone child of one architecture), time a few real
 training steps (forward + backward + SGD) and eval forwards on random input of the task's shape
 (images for image tasks, token ids ``(seq_len, batch)`` for language tasks) at
-``MEASURE_BATCH``, and scale by the batch size (linear: on a CPU the cost per example of these
-small networks hardly depends on the batch; on a GPU this over-estimates large batches, which
-errs on the safe side). Measurements are cached per (space, options, task, network, device,
+a batch (the planner: the batch the run will use; the designer's estimate: ``MEASURE_BATCH``),
+and scale linearly to other batch sizes. Linear scaling from batch 16 over-estimated batch 64 by
+1.7-2x for ENAS-micro on a 2-core CPU (bench.quality, 2026-12-02): the planner measures at the
+run's own batch for that reason. Measurements are cached per (space, options, task, network, device,
 threads) and run one at a time: they compete for the same cores. ``threads``: measure with that
 many intra-op threads (the web server's designer uses 1: OpenMP threads on a machine whose cores
 are busy with a running search spin against each other, measured 70x slower on 2 cores, while
@@ -39,21 +40,23 @@ _LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class StepTiming:
-    train_step: float  # seconds for one train step at MEASURE_BATCH
-    forward: float  # seconds for one eval forward at MEASURE_BATCH
+    train_step: float  # seconds for one train step of ``batch`` examples
+    forward: float  # seconds for one eval forward of ``batch`` examples
+    batch: int = MEASURE_BATCH
 
     def train_seconds(self, batch: int) -> float:
-        return self.train_step * batch / MEASURE_BATCH
+        return self.train_step * batch / self.batch
 
     def forward_seconds(self, batch: int) -> float:
-        return self.forward * batch / MEASURE_BATCH
+        return self.forward * batch / self.batch
 
 
 def measure_step(space: str, options_json: str, task: TaskSpec, supernet: bool = True,
-                 arch_json: str | None = None, device: str = "cpu", threads: int | None = None) -> StepTiming:
+                 arch_json: str | None = None, device: str = "cpu", threads: int | None = None,
+                 batch: int = MEASURE_BATCH) -> StepTiming:
     """Timing of one (space, options, task, network); ``arch_json``: the child's architecture
     (default: a seeded random one). Cached: the same question costs nothing the second time."""
-    return _cached(space, options_json, task, supernet, arch_json, device, threads)
+    return _cached(space, options_json, task, supernet, arch_json, device, threads, batch)
 
 
 def clear_measurements() -> None:
@@ -63,9 +66,10 @@ def clear_measurements() -> None:
 
 @lru_cache(maxsize=128)
 def _cached(space: str, options_json: str, task: TaskSpec, supernet: bool, arch_json: str | None,
-            device: str, threads: int | None) -> StepTiming:
+            device: str, threads: int | None, batch: int) -> StepTiming:
     with _LOCK, _torch_threads(threads):
-        return _measure(space, json.loads(options_json), task, supernet, arch_json, torch.device(device))
+        return _measure(space, json.loads(options_json), task, supernet, arch_json, torch.device(device),
+                        batch)
 
 
 @contextmanager
@@ -80,7 +84,7 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 
 
 def _measure(space_name: str, options: dict[str, Any], task: TaskSpec, supernet: bool,
-             arch_json: str | None, device: torch.device) -> StepTiming:
+             arch_json: str | None, device: torch.device, batch: int) -> StepTiming:
     space = create_space(space_name, **options)
     generator = torch.Generator().manual_seed(0)
     if supernet:
@@ -95,13 +99,13 @@ def _measure(space_name: str, options: dict[str, Any], task: TaskSpec, supernet:
         def run(x: torch.Tensor) -> Any:
             return model(x)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x, y = random_batch(task, MEASURE_BATCH, generator)
+    x, y = random_batch(task, batch, generator)
     x, y = x.to(device), y.to(device)
     train_times = [_train_step(model, optimizer, run, x, y, device) for _ in range(3)]
     model.eval()
     with torch.no_grad():
         forward_times = [_timed(lambda: run(x), device) for _ in range(2)]
-    timing = StepTiming(train_step=min(train_times[1:]), forward=min(forward_times))
+    timing = StepTiming(train_step=min(train_times[1:]), forward=min(forward_times), batch=batch)
     logger.info("measured %s %s (%s): %.3fs/step", space_name, options, "supernet" if supernet else "child",
                 timing.train_step)
     return timing

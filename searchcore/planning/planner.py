@@ -1,8 +1,9 @@
 """Plan a run from its budget (issue 7): the search proxy and the final child's size and batch.
 
 At the start of a run the planner measures the real step cost of candidate networks on this
-device (``costs.measure_step``; the tests pass their own ``measure``), smallest first, and keeps
-the largest one that still gets the minimum amount of learning out of the budget:
+device at the batch the run will use (``costs.measure_step``; the tests pass their own
+``measure``), smallest first, and keeps the largest one that still gets the minimum amount of
+learning out of the budget:
 
 - search: at least ``MIN_SEARCH_EPOCHS`` supernet epochs and ``MIN_CONTROLLER_STEPS`` controller
   updates in what the budget has left after derive (``derive_samples`` + 2 candidates on the
@@ -35,7 +36,8 @@ MIN_FINAL_EPOCHS = 20
 MAX_BATCH = 64
 MIN_STEPS_PER_EPOCH = 8  # a smaller dataset gets a smaller batch rather than fewer steps
 
-Measure = Callable[[str, dict[str, Any], TaskSpec, bool], StepTiming]
+# (space, options, task, supernet?, batch) -> the step timing at that batch
+Measure = Callable[[str, dict[str, Any], TaskSpec, bool, int], StepTiming]
 
 
 def default_measure(device: str = "cpu", arch_json: dict[str, Any] | None = None,
@@ -44,8 +46,10 @@ def default_measure(device: str = "cpu", arch_json: dict[str, Any] | None = None
     (default: a random one)."""
     arch = json.dumps(arch_json, sort_keys=True) if arch_json is not None else None
 
-    def measure(space: str, options: dict[str, Any], task: TaskSpec, supernet: bool) -> StepTiming:
-        return measure_step(space, json.dumps(options, sort_keys=True), task, supernet, arch, device, threads)
+    def measure(space: str, options: dict[str, Any], task: TaskSpec, supernet: bool,
+                batch: int) -> StepTiming:
+        return measure_step(space, json.dumps(options, sort_keys=True), task, supernet, arch, device, threads,
+                            batch)
     return measure
 
 
@@ -66,7 +70,7 @@ def plan_search(space: str, space_options: dict[str, Any], task: TaskSpec, *, tr
     derive_share = {}
 
     def cost(rung: dict[str, Any]) -> tuple[float, float]:
-        timing = measure(space, {**space_options, **rung}, task, True)
+        timing = measure(space, {**space_options, **rung}, task, True, batch)
         epoch = train_steps * timing.train_seconds(batch) + steps_per_epoch * timing.forward_seconds(batch)
         derive = min((derive_samples + ALWAYS_SCORED) * valid_batches * timing.forward_seconds(batch),
                      MAX_DERIVE_SHARE * budget_seconds)
@@ -98,7 +102,7 @@ def plan_final(space: str, space_options: dict[str, Any], task: TaskSpec, *, tra
     train_steps, valid_steps = math.ceil(train_size / batch), math.ceil(max(valid_size, 1) / batch)
 
     def cost(rung: dict[str, Any]) -> tuple[float, float]:
-        timing = measure(space, {**space_options, **_as_space_options(rung)}, task, False)
+        timing = measure(space, {**space_options, **_as_space_options(rung)}, task, False, batch)
         epoch = train_steps * timing.train_seconds(batch) + valid_steps * timing.forward_seconds(batch)
         return epoch, budget_seconds / max(epoch, 1e-9)
 

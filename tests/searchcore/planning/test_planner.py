@@ -35,10 +35,12 @@ class FakeCosts:
         self.unit = unit
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(self, space: str, options: dict[str, Any], task: TaskSpec, supernet: bool) -> StepTiming:
+    def __call__(self, space: str, options: dict[str, Any], task: TaskSpec, supernet: bool,
+                 batch: int) -> StepTiming:
         self.calls.append(dict(options))
         size = options.get("channels", 16) ** 2 * options.get("cells_per_stage", 2) * (5 if supernet else 1)
-        return StepTiming(train_step=self.unit * size, forward=self.unit * size / 3)
+        per_16 = self.unit * size  # the cost of 16 images, measured at the run's batch
+        return StepTiming(train_step=per_16 * batch / 16, forward=per_16 * batch / 48, batch=batch)
 
 
 def _search(budget: float, costs: FakeCosts, **kw: Any) -> Any:

@@ -28,7 +28,7 @@ def test_an_ample_budget_buys_the_minimums_with_the_numbers_shown(client_a, data
     from webapp.designer import plan as designer_plan
 
     def fast(device="cpu", arch=None, threads=None):  # measuring is tested in tests/searchcore/planning
-        return lambda space, options, task, supernet: StepTiming(train_step=1e-4, forward=3e-5)
+        return lambda space, options, task, supernet, batch: StepTiming(train_step=1e-4, forward=3e-5)
 
     monkeypatch.setattr(designer_plan, "default_measure", fast)
     body = _plan(client_a, dataset=dataset.pk, search_seconds=3600.0, final_seconds=3600.0).json()
