@@ -22,25 +22,24 @@ CHANNEL_RUNGS = (8, 12, 16, 24, 32, 48)
 
 def proxy_ladder(space: str) -> list[dict[str, int]]:
     """Space options of the search proxies, smallest first ([] when the space is not planned)."""
-    names = _option_ranges(space)
-    if "channels" not in names:
-        return []
-    if "cells_per_stage" in names:
-        rungs = [{"channels": c, "cells_per_stage": k} for c, k in PROXY_RUNGS]
-    else:
-        rungs = [{"channels": c} for c in CHANNEL_RUNGS[:4]]
-    return _within(rungs, names)
+    return _ladder(space, PROXY_RUNGS, CHANNEL_RUNGS[:4])
 
 
 def child_ladder(space: str) -> list[dict[str, int]]:
     """``build_child`` overrides of the final child, smallest first ([] when not planned)."""
+    return _ladder(space, CHILD_RUNGS, CHANNEL_RUNGS)
+
+
+def _ladder(space: str, cell_rungs: tuple[tuple[int, int], ...],
+            channel_rungs: tuple[int, ...]) -> list[dict[str, int]]:
+    """(channels, cells per stage) rungs for a cell space, channel rungs for one without cells."""
     names = _option_ranges(space)
     if "channels" not in names:
         return []
     if "cells_per_stage" in names:
-        rungs = [{"channels": c, "cells_per_stage": k} for c, k in CHILD_RUNGS]
+        rungs = [{"channels": c, "cells_per_stage": k} for c, k in cell_rungs]
     else:
-        rungs = [{"channels": c} for c in CHANNEL_RUNGS]
+        rungs = [{"channels": c} for c in channel_rungs]
     return _within(rungs, names)
 
 

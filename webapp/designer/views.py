@@ -15,12 +15,13 @@ from searchcore.config import SearchConfig
 from searchcore.schema import OptionsError
 from searchcore.spaces import TaskSpec, space_class
 from searchcore.spaces.base import IMAGE
+from searchcore.validation import MAX_SEARCH_SECONDS
 from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import space_catalog, space_entry
 from webapp.designer.data import split_sizes, train_size
 from webapp.designer.estimate import estimate_epoch
-from webapp.designer.plan import designer_plan
+from webapp.designer.plan import DEFAULT_TRAIN, designer_plan
 from webapp.designer.preview import space_preview
 from webapp.jsonbody import JsonBodyError, parse_json_body
 
@@ -82,7 +83,7 @@ async def estimate(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"seconds_per_epoch": 0, "text": "instant", "measured": True,
                              "basis": "table lookup: no training"})
     dataset = await sync_to_async(_dataset)(request, body.get("dataset"))
-    train = train_size(dataset) if dataset else 8000
+    train = train_size(dataset) if dataset else DEFAULT_TRAIN
     try:
         batch = int(body.get("batch_size") or 64)
         device = "gpu" if body.get("device") == "gpu" else "cpu"
@@ -117,10 +118,10 @@ async def plan(request: HttpRequest) -> JsonResponse:
 
 
 def _positive(value: Any) -> float | None:
-    """A positive number of seconds (at most the 12-hour cap), else ``None`` (not planned)."""
+    """A positive number of seconds (at most the search's cap), else ``None`` (not planned)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if 0 < value <= 12 * 3600 else None
+    return float(value) if 0 < value <= MAX_SEARCH_SECONDS else None
 
 
 def _measurable_request(request: HttpRequest) -> tuple[dict[str, Any], str, dict[str, Any], str,
