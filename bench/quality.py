@@ -9,8 +9,10 @@ one after the other, their order rotated per seed so load hits them alike:
   ``--search-share`` and the rest of the total budget;
 - ``random``: the same with the random controller (the control of Li & Talwalkar 2019);
 - ``resnet20``: a hand-designed ResNet-20 trained for the whole budget (same split, loader, recipe);
-- ``nas-scratch`` (only when asked for in ``--contenders``): ``nas`` with final training from
-  scratch instead of from the supernet's weights, the measurement behind ``inherit.DEFAULT_INIT``.
+- only when asked for in ``--contenders``: ``nas-scratch`` (``nas`` with final training from
+  scratch instead of from the supernet's weights, the measurement behind ``inherit.DEFAULT_INIT``),
+  ``nasnet`` / ``nasnet-ppo`` (the NASNet space, shared weights, REINFORCE / PPO) and ``nas-rl-cnn``
+  (NAS-RL: the layer-stack space, each child trained from scratch by the ``scratch`` evaluator).
 
 The goals (issue 7): NAS >= ResNet-20 and >= random at 10 and 20 minutes; at 3 minutes no model at
 chance or degenerate, and >= 90 % of ResNet-20's accuracy. The table gives each contender's test
@@ -29,6 +31,7 @@ import math
 import shutil
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +49,42 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_OUT = Path("/tmp/bench_quality")
 CONTENDERS = ("nas", "random", "resnet20")
-OPTIONAL = ("nas-scratch",)  # NAS with final training from scratch: measures the init default
+# Asked for by name in ``--contenders``: nas-scratch measures the init default; the others are the
+# other papers' methods with the product defaults (issue 8).
+OPTIONAL = ("nas-scratch", "nasnet", "nasnet-ppo", "nas-rl-cnn")
 
 
-def nas_run(out: Path, controller: str, total_minutes: float, search_share: float, seed: int,
-            init: str = "auto") -> dict[str, Any]:
-    """Search then final training with the product defaults; ``controller`` reinforce or random;
-    ``init``: the final child's first weights (``training.inherit``)."""
+@dataclass(frozen=True)
+class Method:
+    """One searched contender: space, controller, evaluator and the final child's first weights."""
+
+    space: str = "enas-micro"
+    controller: str = "reinforce"
+    evaluator: str = "shared"
+    init: str = "auto"
+
+
+METHODS = {
+    "nas": Method(),
+    "random": Method(controller="random"),
+    "nas-scratch": Method(init="scratch"),
+    "nasnet": Method(space="nasnet"),
+    "nasnet-ppo": Method(space="nasnet", controller="ppo"),
+    "nas-rl-cnn": Method(space="nas-rl-cnn", evaluator="scratch", init="scratch"),
+}
+
+
+def nas_run(out: Path, method: Method, total_minutes: float, search_share: float,
+            seed: int) -> dict[str, Any]:
+    """Search then final training with the product defaults for ``method``."""
     started = time.monotonic()
     search_seconds = total_minutes * 60 * search_share
-    config = SearchConfig(space="enas-micro", data=str(CIFAR_TRAIN), controller=controller,
-                          budget_seconds=search_seconds, seed=seed, device="cpu")
+    config = SearchConfig(space=method.space, data=str(CIFAR_TRAIN), controller=method.controller,
+                          evaluator=method.evaluator, budget_seconds=search_seconds, seed=seed, device="cpu")
     result = run_search(config, out / "search").to_dict()
     plans = [e.payload for e in read_events(out / "search" / "events.jsonl") if e.type == "plan"]
     final_minutes = max(total_minutes * 60 - (time.monotonic() - started), 30.0) / 60
-    final = final_run(out, result, final_minutes, seed, init)
+    final = final_run(out, result, final_minutes, seed, method.init)
     derived = [e.payload for e in read_events(out / "search" / "events.jsonl")
                if e.type == "best" and e.payload.get("derived")]
     metrics_plans = [e.payload for e in read_events(out / "final" / "events.jsonl") if e.type == "plan"]
@@ -90,9 +114,7 @@ def run_contender(name: str, out: Path, minutes: float, share: float, seed: int)
     if name == "resnet20":
         row = resnet_phase(minutes, seed)
     else:
-        controller = "random" if name == "random" else "reinforce"
-        init = "scratch" if name == "nas-scratch" else "auto"
-        row = nas_run(out / f"{name}-{minutes:g}-{seed}", controller, minutes, share, seed, init)
+        row = nas_run(out / f"{name}-{minutes:g}-{seed}", METHODS[name], minutes, share, seed)
     return {"contender": name, "minutes": minutes, "seed": seed, "load_average_before": load, **row}
 
 
@@ -143,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     budgets = [float(b) for b in args.budgets.split(",")]
     contenders = [c for c in args.contenders.split(",") if c]
+    unknown = sorted(set(contenders) - set(CONTENDERS + OPTIONAL))
+    if unknown:
+        parser.error(f"unknown contender(s) {', '.join(unknown)}; known: {', '.join(CONTENDERS + OPTIONAL)}")
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     runs = []
