@@ -14,6 +14,11 @@ operations applied to the cell inputs have stride 2 (NASNet/ENAS child), so each
 cell has a strided op set for cell inputs and a stride-1 set for earlier nodes. Loose ends
 (including unused cell inputs, as in ENAS) are concatenated, then ReLU - 1x1 conv - BN.
 
+A node sums its two op outputs, or (NASNet's ``concat`` combine) concatenates them along the
+channels and brings the ``2C`` back to ``C`` with a 1x1 ReLU-conv-BN, so later nodes see ``C``
+channels either way. ``merges(kind)`` names the nodes that hold that conv: every node in a supernet
+whose space offers ``concat``, only the concat nodes in a child, none for ENAS.
+
 Nothing here names an operation: the plan says which op names each slot holds and ``op_table``
 (``ops.OPS`` by default, another table for another space) builds them, so NASNet-style variants
 with their own op list reuse this code.
@@ -34,6 +39,12 @@ from searchcore.spaces.ops import OPS, FactorizedReduce, OpFactory, ReLUConvBN, 
 
 # (cell kind, node index, slot) -> (op names for same-size sources, op names for strided sources)
 SlotPlan = Callable[[str, int, int], tuple[Sequence[str], Sequence[str]]]
+Merges = Callable[[str], tuple[int, ...]]  # cell kind -> nodes holding a concat combine's 1x1 conv
+
+
+def no_merges(kind: str) -> tuple[int, ...]:
+    """Every node adds (ENAS): no concat convs."""
+    return ()
 
 
 @lru_cache(maxsize=4096)
@@ -103,6 +114,7 @@ class MicroCell(nn.Module):
         sources: tuple[int, ...],
         affine: bool,
         op_table: Mapping[str, OpFactory] = OPS,
+        concat_nodes: tuple[int, ...] = (),
     ) -> None:
         super().__init__()
         self.kind = kind
@@ -117,6 +129,7 @@ class MicroCell(nn.Module):
             nn.ModuleList(_Slot(c_in, c, *plan(kind, i, s), affine, op_table) for s in (0, 1))
             for i in range(num_nodes)
         )
+        self.merges = nn.ModuleDict({str(i): ReLUConvBN(2 * c, c, 1, affine=affine) for i in concat_nodes})
         # In a reduction cell an unused cell input must be reduced before the concatenation.
         ins = [j for j in sources if j < 2] if self.reduction else []
         self.end_reduce = nn.ModuleDict({str(j): FactorizedReduce(c_in, c, affine) for j in ins})
@@ -126,10 +139,11 @@ class MicroCell(nn.Module):
         self, s0: torch.Tensor, s1: torch.Tensor, nodes: tuple[Any, ...], drop_prob: float
     ) -> torch.Tensor:
         states = [self.pre0(s0), self.pre1(s1)]
-        for slots, node in zip(self.nodes, nodes, strict=True):
+        for i, (slots, node) in enumerate(zip(self.nodes, nodes, strict=True)):
             a = slots[0](states[node.in0], node.op0, self.reduction and node.in0 < 2, drop_prob)
             b = slots[1](states[node.in1], node.op1, self.reduction and node.in1 < 2, drop_prob)
-            states.append(a + b)
+            concat = node.combine == "concat"
+            states.append(self.merges[str(i)](torch.cat([a, b], dim=1)) if concat else a + b)
         ends = loose_ends(nodes)
         outs = [self.end_reduce[str(j)](states[j]) if self.reduction and j < 2 else states[j] for j in ends]
         return self.combine(outs, ends)
@@ -150,9 +164,11 @@ class MicroNet(nn.Module):
         affine: bool,
         aux_head: bool = False,
         op_table: Mapping[str, OpFactory] = OPS,
+        merges: Merges = no_merges,
     ) -> None:
         super().__init__()
         self.num_nodes = num_nodes
+        self.concat_nodes = {kind: frozenset(merges(kind)) for kind in ("normal", "reduce")}
         self.stem = stem(in_channels, 3 * channels)
         c_pp, c_p, c = 3 * channels, 3 * channels, channels
         kinds = (["normal"] * cells_per_stage + ["reduce"]) * 2 + ["normal"] * cells_per_stage
@@ -164,7 +180,7 @@ class MicroNet(nn.Module):
                 c *= 2
             self.cells.append(
                 MicroCell(kind, c_pp, c_p, c, reduction_prev, num_nodes, plan, sources(kind), affine,
-                          op_table)
+                          op_table, merges(kind))
             )
             reduction_prev = kind == "reduce"
             c_pp, c_p = c_p, c
@@ -192,6 +208,10 @@ class MicroNet(nn.Module):
                 f"the supernet has {self.num_nodes} nodes per cell; the architecture has "
                 f"{len(arch.normal)} (normal) and {len(arch.reduce)} (reduce)"
             )
+        for kind, nodes in (("normal", arch.normal), ("reduce", arch.reduce)):
+            for i, node in enumerate(nodes):
+                if node.combine == "concat" and i not in self.concat_nodes[kind]:
+                    return f"{kind} node {i} concatenates, but this network's space offers only add"
         return None
 
 
