@@ -31,6 +31,13 @@ def _micro(normal: list[list[Any]]) -> dict[str, Any]:
     return {"space": "enas-micro", "normal": normal, "reduce": MICRO_REDUCE}
 
 
+NASNET_REDUCE = [[0, "max7", 1, "avg3", "add"], [0, "identity", 2, "max5", "concat"]]
+
+
+def _nasnet(normal: list[list[Any]]) -> dict[str, Any]:
+    return {"space": "nasnet", "normal": normal, "reduce": NASNET_REDUCE}
+
+
 def _macro(*ops: str) -> dict[str, Any]:
     return {"space": "enas-macro", "layers": [{"op": op, "skips": [1] * i} for i, op in enumerate(ops)]}
 
@@ -49,6 +56,14 @@ DEGENERATE: dict[str, list[tuple[dict[str, Any], str]]] = {
         (IDENTITY_ONLY, "c_{k-1}"),
         (_micro([[1, "max3", 0, "avg3"], [2, "identity", 1, "max3"]]), "only avg3, identity and max3"),
         (_micro([[0, "sep3", 0, "sep5"], [2, "sep3", 0, "identity"]]), "c_{k-1}"),
+    ],
+    "nasnet": [
+        (_nasnet([[0, "identity", 0, "identity", "add"], [2, "identity", 0, "identity", "concat"]]),
+         "no operation with weights"),
+        # a concat's 1x1 conv only brings 2C back to C, as the cell output's conv mixes the loose ends
+        (_nasnet([[1, "max5", 0, "max7", "concat"], [2, "identity", 1, "avg3", "add"]]),
+         "only avg3, identity, max5 and max7"),
+        (_nasnet([[0, "sep7", 0, "conv1x7_7x1", "add"], [2, "dil_conv3", 0, "max3", "concat"]]), "c_{k-1}"),
     ],
     "enas-macro": [
         (_macro("max3", "avg3", "max3"), "no operation with weights"),
@@ -69,6 +84,8 @@ DEGENERATE: dict[str, list[tuple[dict[str, Any], str]]] = {
 SOUND: dict[str, list[dict[str, Any]]] = {
     "enas-micro": [_micro([[0, "identity", 1, "sep3"], [2, "max3", 0, "identity"]]),
                    _micro([[1, "identity", 1, "identity"], [2, "sep5", 0, "max3"]])],
+    "nasnet": [_nasnet([[1, "conv1", 0, "max7", "concat"], [2, "identity", 1, "identity", "add"]]),
+               _nasnet([[0, "identity", 1, "dil_conv3", "add"], [2, "max5", 0, "conv1x3_3x1", "concat"]])],
     "enas-macro": [_macro("max3", "conv3", "avg3"), _macro("sep5", "max3", "max3")],
     "resnet20": [{"space": "resnet20", "block": "basic"}],  # its one architecture: a real network
     "nb201": [_nb201("nor_conv_3x3", "none", "skip_connect", "none", "none", "avg_pool_3x3"),
