@@ -1,12 +1,16 @@
-"""REINFORCE vs random search on the NAS-Bench-201 table (CIFAR-10 test accuracy, 200 epochs).
+"""PPO vs REINFORCE vs random search on the NAS-Bench-201 table (CIFAR-10 test accuracy, 200 epochs).
 
-Run: ``.venv/bin/python -m bench.nb201 [--table PATH] [--seeds 20]``. Each method and seed is one
-run of the shipped search loop (``run_search`` with the ``benchmark`` evaluator and the settings a
-user gets by default: the evaluator's suggested controller options and architectures per step)
-with ``max_archs = max(budgets)`` DISTINCT architectures; a re-sampled architecture does not count
-toward the budget (REINFORCE still gets its reward and updates on it). Read from its
-``arch_sampled`` events: the best table accuracy found within the first 100 / 200 / 500 distinct
-architectures. Reported: mean and std over seeds, and a one-sided Welch t-test (REINFORCE > random).
+Run: ``.venv/bin/python -m bench.nb201 [--table PATH] [--seeds 20] [--methods random,ppo]``. Each
+method and seed is one run of the shipped search loop (``run_search`` with the ``benchmark``
+evaluator and the settings a user gets by default: the evaluator's suggested controller options and
+architectures per step) with ``max_archs = max(budgets)`` DISTINCT architectures; a re-sampled
+architecture does not count toward the budget (the controller still gets its reward and updates on
+it). Read from its ``arch_sampled`` events: the best table accuracy found within the first 100 / 200
+/ 500 distinct architectures. Methods: ``random``; ``reinforce`` and ``ppo`` (the evaluator's
+suggested options, plus ``--set``/``--set-ppo``); ``reinforce-enas`` (REINFORCE with the ENAS
+defaults, for reference) and ``ppo-learned`` (``ppo`` with the learned value baseline). Reported:
+mean and std over seeds, one-sided Welch t-tests (each controller > random) and a two-sided one of
+PPO against REINFORCE.
 """
 
 from __future__ import annotations
@@ -36,6 +40,15 @@ logger = logging.getLogger(__name__)
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nb201_cifar10.csv"
 BUDGETS = (100, 200, 500)
 MAX_SAMPLES_FACTOR = 40  # give up after about 40 * max(budgets) samples (a collapsed policy)
+METHODS = ("random", "reinforce", "reinforce-enas", "ppo", "ppo-learned")
+# summary key: (method a, method b, alternative of the Welch test of a against b)
+TESTS = {"p_value_reinforce_gt_random": ("reinforce", "random", "greater"),
+         "p_value_ppo_gt_random": ("ppo", "random", "greater"),
+         "p_value_ppo-learned_gt_random": ("ppo-learned", "random", "greater"),
+         "p_value_ppo_vs_reinforce": ("ppo", "reinforce", "two-sided")}
+TEST_TITLES = {"p_value_reinforce_gt_random": "p reinforce>random", "p_value_ppo_gt_random": "p ppo>random",
+               "p_value_ppo-learned_gt_random": "p ppo-learned>random",
+               "p_value_ppo_vs_reinforce": "p ppo≠reinforce"}
 
 
 def run_one(method: str, seed: int, table: Path, options: dict[str, Any] | None = None,
@@ -91,14 +104,43 @@ def summarise(results: dict[str, list[dict[str, Any]]], budgets: tuple[int, ...]
             for b, v in zip(budgets, per_budget, strict=True)
         }
         summary[method]["mean_samples"] = statistics.fmean(r["samples"] for r in runs)
-    if {"reinforce", "random"} <= set(results):
-        summary["p_value_reinforce_gt_random"] = {
-            str(b): float(stats.ttest_ind(summary["reinforce"][str(b)]["values"],
-                                          summary["random"][str(b)]["values"],
-                                          equal_var=False, alternative="greater").pvalue)
-            for b in budgets
-        }
+    for key, (a, b, alternative) in TESTS.items():
+        if {a, b} <= set(results):
+            summary[key] = {str(n): welch(summary[a][str(n)]["values"], summary[b][str(n)]["values"],
+                                          alternative) for n in budgets}
     return summary
+
+
+def welch(a: list[float], b: list[float], alternative: str) -> float:
+    """Welch's t-test p-value (``greater``: mean(a) > mean(b)); NaN when both samples are constant."""
+    return float(stats.ttest_ind(a, b, equal_var=False, alternative=alternative).pvalue)
+
+
+def method_options(overrides: dict[str, dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each method: (controller, options beyond the evaluator's suggestion). ``reinforce-enas`` puts
+    back the controller's ENAS defaults for every suggested option but ``reward_scale``."""
+    suggested = BenchmarkEvaluator.suggested_controller_options["reinforce"]
+    enas = {k: getattr(ReinforceOptions(), k) for k in suggested if k != "reward_scale"}
+    return {"random": ("random", {}), "reinforce": ("reinforce", overrides["reinforce"]),
+            "reinforce-enas": ("reinforce", enas), "ppo": ("ppo", overrides["ppo"]),
+            "ppo-learned": ("ppo", {"baseline": "learned", **overrides["ppo"]})}
+
+
+def _overrides(items: list[str]) -> dict[str, Any]:
+    parsed = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        parsed[key] = json.loads(value)
+    return parsed
+
+
+def _print(summary: dict[str, Any], methods: list[str]) -> None:
+    tests = [key for key in TESTS if key in summary]
+    rows = []
+    for b in BUDGETS:
+        cells = [f"{summary[m][str(b)]['mean']:.3f} ± {summary[m][str(b)]['std']:.3f}" for m in methods]
+        rows.append([b, *cells, *(f"{summary[t][str(b)]:.2g}" for t in tests)])
+    print(format_table(["distinct archs", *methods, *(TEST_TITLES[t] for t in tests)], rows))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -106,43 +148,46 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--table", type=Path, default=DEFAULT_TABLE)
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=0,
-                        help="seeds first..first+seeds-1 (the defaults were tuned on seeds 0-19)")
+                        help="seeds first..first+seeds-1 (reinforce was tuned on seeds 0-19, ppo on 100-139)")
     parser.add_argument("--batch", type=int, default=None,
                         help="architectures per controller step (default: the evaluator's suggestion)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override a reinforce option (default: the evaluator's suggested options)")
+    parser.add_argument("--set-ppo", action="append", default=[], metavar="KEY=JSON",
+                        help="override a ppo option (default: the evaluator's suggested options)")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help=f"comma-separated subset of {', '.join(METHODS)}")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the policy is tiny: 1)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = json.loads(value)
-    options = {**BenchmarkEvaluator.suggested_controller_options["reinforce"], **overrides}
-    # "reinforce-enas" = the controller's ENAS defaults (only reward_scale), for reference.
-    suggested = BenchmarkEvaluator.suggested_controller_options["reinforce"]
-    enas = {k: getattr(ReinforceOptions(), k) for k in suggested if k != "reward_scale"}
-    methods = {"random": {}, "reinforce": overrides, "reinforce-enas": enas}
+    torch.set_num_threads(args.threads)
+    overrides = {"reinforce": _overrides(args.set), "ppo": _overrides(args.set_ppo)}
+    every = method_options(overrides)
+    chosen = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in every]
+    if unknown or not chosen:
+        parser.error(f"unknown method(s) {', '.join(unknown) or '(none)'}; known: {', '.join(every)}")
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     results: dict[str, list[dict[str, Any]]] = {}
     timings: dict[str, float] = {}
-    for method, opts in methods.items():
+    for method in chosen:
+        controller, opts = every[method]
         start = time.perf_counter()
-        controller = method.split("-")[0]
         results[method] = [run_one(controller, s, args.table, opts, args.batch) for s in seeds]
         timings[method] = time.perf_counter() - start
     summary = summarise(results, BUDGETS)
-    rows = []
-    for b in BUDGETS:
-        cells = [f"{summary[m][str(b)]['mean']:.3f} ± {summary[m][str(b)]['std']:.3f}" for m in methods]
-        rows.append([b, *cells, f"{summary['p_value_reinforce_gt_random'][str(b)]:.2g}"])
-    print(format_table(["distinct archs", *methods, "p (reinforce > random, Welch)"], rows))
-    samples = ", ".join(f"{m} {summary[m]['mean_samples']:.0f}" for m in methods)
+    _print(summary, chosen)
+    options = {name: {**BenchmarkEvaluator.suggested_controller_options.get(name, {}), **overrides[name]}
+               for name in overrides}
+    samples = ", ".join(f"{m} {summary[m]['mean_samples']:.0f}" for m in chosen)
     seconds = ", ".join(f"{m} {t:.1f}" for m, t in timings.items())
-    print(f"seeds {seeds.start}-{seeds.stop - 1}; batch {args.batch}; reinforce options {options}; "
+    print(f"seeds {seeds.start}-{seeds.stop - 1}; batch {args.batch}; "
+          f"reinforce options {options['reinforce']}; ppo options {options['ppo']}; "
           f"mean samples per run: {samples}; seconds: {seconds}")
     payload = {"budgets": list(BUDGETS), "seeds": list(seeds), "batch": args.batch,
-               "reinforce_options": options, "summary": summary, "seconds": timings}
+               "reinforce_options": options["reinforce"], "ppo_options": options["ppo"],
+               "methods": {m: {"controller": every[m][0], "options": every[m][1]} for m in chosen},
+               "summary": summary, "seconds": timings}
     if not args.no_write:
         write_result("nb201", payload)
     return payload

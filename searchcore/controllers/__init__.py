@@ -50,7 +50,7 @@ def list_controllers(pattern: str = "*") -> list[str]:
 
 
 def _load_builtin_controllers() -> None:
-    from searchcore.controllers import random_search, reinforce  # noqa: F401
+    from searchcore.controllers import ppo, random_search, reinforce  # noqa: F401
 
 
 __all__ = ["Controller", "ControllerStats", "controller_class", "controller_schema", "controller_summaries",

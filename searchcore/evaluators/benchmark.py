@@ -42,6 +42,8 @@ class BenchmarkEvaluator(Evaluator):
     suggested_controller_options: dict[str, dict[str, Any]] = {
         "reinforce": {"reward_scale": 0.01, "temperature": 0, "op_tanh_reduce": 1.0, "lr": 0.03,
                       "baseline_decay": 0.9},
+        "ppo": {"reward_scale": 0.01, "temperature": 0, "op_tanh_reduce": 1.0, "lr": 0.03,
+                "baseline_decay": 0.9},
     }
     suggested_samples_per_update: ClassVar[int] = 5
 

@@ -127,7 +127,7 @@ def test_should_stop_while_waiting_drops_the_batch_and_cancels(tmp_path: Path,
 def test_the_bench_runs_the_shipped_loop(tmp_path: Path) -> None:
     """bench/nb201.py's per-seed figure is what a user's plain search of that seed finds."""
     budgets = (10, 30)
-    for method in ("reinforce", "random"):
+    for method in ("reinforce", "ppo", "random"):
         sink = ListSink()
         plain = SearchConfig(space="nb201", data=str(TABLE), evaluator="benchmark", controller=method,
                              max_archs=30, seed=3)

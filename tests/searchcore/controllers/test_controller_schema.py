@@ -101,13 +101,13 @@ def test_temperature_none_switches_it_off_like_zero(mixed_decisions: list[Decisi
 
 def test_summaries_and_classes_come_from_the_registry() -> None:
     summaries = controller_summaries()
-    assert list(summaries) == list_controllers() == ["random", "reinforce"]
+    assert list(summaries) == list_controllers() == ["ppo", "random", "reinforce"]
     for name, summary in summaries.items():
         assert controller_class(name).name == name
         assert summary and "\n" not in summary and summary.endswith(".")
-    assert "REINFORCE" in summaries["reinforce"]
-    with pytest.raises(UnknownNameError, match="known: random, reinforce"):
-        controller_class("ppo")
+    assert "REINFORCE" in summaries["reinforce"] and "PPO" in summaries["ppo"]
+    with pytest.raises(UnknownNameError, match="known: ppo, random, reinforce"):
+        controller_class("trpo")
 
 
 def test_checkpoint_keeps_its_keys(mixed_decisions: list[Decision]) -> None:
