@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from searchcore.cli.progress import ProgressSink
+from searchcore.cli.train_args import add_train_size_arguments, train_inputs
 from searchcore.config import SearchConfig, parse_budget
 from searchcore.device import resolve_device
 from searchcore.registry import UnknownNameError
@@ -86,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--out", required=True)
     search.set_defaults(func=cmd_search)
 
-    train = sub.add_parser("train", help="train a searched architecture from scratch and test it")
+    train = sub.add_parser("train", help="train a searched architecture from scratch and test it; on another "
+                           "dataset and at another size with --data and the size flags (transfer)")
     train.add_argument("--arch", required=True, help="a search's result.json (or an architecture JSON)")
-    train.add_argument("--data", required=True)
+    train.add_argument("--data", required=True, help="the search's dataset, or another one (transfer)")
     train.add_argument("--budget", help="wall clock for training, e.g. 20m")
     train.add_argument("--epochs", type=int)
     train.add_argument("--seed", type=int, default=0)
@@ -99,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init", default="auto", choices=INITS,
                        help="first weights: the search's supernet (fine-tune; needs --arch DIR/result.json "
                             "with DIR's checkpoint), scratch, or auto (the measured default, scratch today)")
+    add_train_size_arguments(train)
     train.add_argument("--out", required=True)
     train.set_defaults(func=cmd_train)
 
@@ -144,11 +147,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise CliError(f"{arch_path} is not JSON: {exc}") from exc
     search_config = source.get("config") or {} if isinstance(source, dict) else {}
+    inputs = _checked(lambda: _train_inputs(args, source, search_config, arch_path.parent))
     config = _checked(lambda: FinalConfig(
         arch=source, data=args.data, budget_seconds=_budget(args.budget), epochs=args.epochs, seed=args.seed,
-        device=_device(args.device), batch_size=args.batch_size, plan=args.plan, init=args.init,
-        supernet=str(arch_path.parent),
-        image_size=search_config.get("image_size"), grayscale=search_config.get("grayscale")))
+        device=_device(args.device), batch_size=args.batch_size, plan=args.plan, init=args.init, **inputs))
     with ProgressSink("train") as sink:
         result = _checked(lambda: train_final(config, Path(args.out), sink=sink))
     if result.test_accuracy is None:
@@ -156,6 +158,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     detail = f"test accuracy {result.test_accuracy:.4f} after {result.epochs_run} epoch(s); {args.out}"
     searched = float(source.get("elapsed_seconds") or 0.0) if isinstance(source, dict) else 0.0
     return _finished("training", _judged(result, searched), detail)
+
+
+def _train_inputs(args: argparse.Namespace, source: Any, search_config: dict[str, Any],
+                  arch_dir: Path) -> dict[str, Any]:
+    """Sizes, input and supernet from the flags; a size the architecture's space cannot set is refused."""
+    from searchcore.training.io import resolve_architecture
+    from searchcore.training.transfer import SIZES, size_problem
+
+    inputs = train_inputs(args, search_config, arch_dir)
+    arch, options = resolve_architecture(source)
+    problem = size_problem(arch, options, {name: inputs[name] for name in SIZES})
+    if problem:
+        raise ValueError(problem)
+    return inputs
 
 
 def _judged(result: Any, searched_seconds: float) -> str:

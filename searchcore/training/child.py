@@ -22,6 +22,7 @@ from searchcore.training.inherit import (
     supernet_space_options,
 )
 from searchcore.training.io import build_child, child_overrides
+from searchcore.training.transfer import check_fits
 
 Prepared = tuple[Any, nn.Module, dict[str, Any], dict[str, Any]]
 
@@ -39,6 +40,8 @@ def prepare_child(config: Any, arch: dict[str, Any], space_options: dict[str, An
         sizes = {k: space_options[k] for k in ("channels", "cells_per_stage") if k in space_options}
         names = space_class(arch["space"]).schema.names()
         config = dataclasses.replace(config, **{k: v for k, v in sizes.items() if k in names})
+    sizes = {"channels": config.channels, "cells_per_stage": config.cells_per_stage, "layers": config.layers}
+    check_fits(arch, space_options, data.task(), {k: v for k, v in sizes.items() if v is not None})
     config = _planned(config, arch, space_options, data, device, emitter)
     overrides = child_overrides(arch["space"], space_options, {
         "channels": config.channels, "cells_per_stage": config.cells_per_stage, "layers": config.layers,

@@ -72,6 +72,11 @@ def load_supernet_weights(child: nn.Module, arch_json: dict[str, Any], space_opt
     space = create_space(arch_json["space"], **space_options)
     supernet = space.build_supernet(task)
     state = load_checkpoint(Path(search_dir) / CHECKPOINT_NAME)
-    supernet.load_state_dict(state["evaluator"]["net"])
+    try:
+        supernet.load_state_dict(state["evaluator"]["net"])
+    except RuntimeError as exc:  # e.g. another number of classes or input channels (a transfer)
+        raise ValueError(f"the search's supernet in {search_dir} was trained on data of another shape than "
+                         f"this ({task.in_channels} input channel(s), {task.num_classes} classes): train "
+                         "from scratch (init 'scratch')") from exc
     space.load_child_from_supernet(child, supernet)
     logger.info("final child initialised from the supernet in %s", search_dir)
