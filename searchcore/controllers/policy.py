@@ -7,9 +7,19 @@ The LSTM walks the decisions in order, one step per decision (Pham et al. 2018, 
   nodes; the chosen anchor is the next input.
 - ``skip``: ``sigmoid`` of the same attention per earlier node (NAS-RL); the next input is the mean of
   the chosen anchors. ``Rollout.skip_penalty`` is the ENAS-macro KL pull towards a skip rate.
+  This is Zoph & Le's P(j -> i) = sigmoid(v^T tanh(W_prev h_j + W_curr h_i)), the same weights for
+  every pair, with two differences. Where ``h_j`` is read: ``h_i`` is the LSTM output at node i's skip
+  step and ``h_j`` is node j's anchor, one extra LSTM step taken once node j's decisions are made (in
+  the paper and ENAS' macro controller, node j's anchor is the output of its own skip step). Scale:
+  the logit ``v^T tanh(...)`` goes through ``temperature`` and ``tanh_constant`` first, as every logit
+  here (ENAS' bounding; the defaults keep P within sigmoid(+-1.1) = [0.25, 0.75]); with both options
+  off (empty or 0) it is the paper's sigmoid itself.
 
 Anchors: a group's ``initial_nodes`` get one each up front (the LSTM run on the start token, as in ENAS
-micro); every later node gets one once its decisions are made, by one more LSTM step.
+micro); every later node gets one once its decisions are made, by one more LSTM step. Each choice is
+the next step's input, also in a group without initial nodes before its first anchor exists (until
+issue 8 those steps were fed the start token, so enas-macro's layer-0 op never reached the LSTM and
+anchor 0 knew nothing of it; the fix changed enas-macro's samples for a given seed).
 
 Three ways through the same walk: ``sample`` draws each decision with the caller's ``torch.Generator``
 (never the global RNG), ``greedy`` takes the most likely value, and ``evaluate`` scores GIVEN values
@@ -131,10 +141,10 @@ class LSTMPolicy(nn.Module):
         terms: list[torch.Tensor] = []
         columns: list[list[DecisionValue]] = []
         for j, d in enumerate(self.decisions):
+            if d.group not in anchors:  # a group starts from the start token; within it, each choice
+                x = start  # is the next input, also before its first anchor (a layer stack's layer 0)
             group_anchors = anchors.setdefault(d.group, [])
             group_keys = keys.setdefault(d.group, [])
-            if not group_anchors:
-                x = start
             need = max(d.node, 0 if d.kind == "op" else len(d.choices))
             while len(group_anchors) < need:  # initial nodes, then each finished node
                 h = self._step(x, state)

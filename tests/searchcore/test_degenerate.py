@@ -42,6 +42,12 @@ def _macro(*ops: str) -> dict[str, Any]:
     return {"space": "enas-macro", "layers": [{"op": op, "skips": [1] * i} for i, op in enumerate(ops)]}
 
 
+def _nas_rl(*kernels: tuple[int, int], stride: int = 1) -> dict[str, Any]:  # a chain: each reads the last
+    layers = [{"height": h, "width": w, "filters": 24, "stride": stride,
+               "inputs": [0] * (i - 1) + [1] * (i > 0)} for i, (h, w) in enumerate(kernels)]
+    return {"space": "nas-rl-cnn", "layers": layers}
+
+
 def _nb201(*edges: str) -> dict[str, Any]:  # edge order 1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2
     return {"space": "nb201", "edges": list(edges)}
 
@@ -70,6 +76,10 @@ DEGENERATE: dict[str, list[tuple[dict[str, Any], str]]] = {
         (_macro("avg3", "avg3", "avg3", "max3", "max3", "max3"), "only avg3 and max3"),
     ],
     "resnet20": [],  # one fixed, hand-designed network: nothing can collapse
+    "nas-rl-cnn": [
+        (_nas_rl((1, 1), (1, 1), (1, 1)), "1x1"),
+        (_nas_rl((1, 1), (1, 1), stride=2), "no layer combines neighbouring pixels"),
+    ],
     "nb201": [
         (_nb201(*["none"] * 6), "always zero"),
         (_nb201("nor_conv_3x3", "none", "none", "none", "none", "skip_connect"), "always zero"),
@@ -88,6 +98,8 @@ SOUND: dict[str, list[dict[str, Any]]] = {
                _nasnet([[0, "identity", 1, "dil_conv3", "add"], [2, "max5", 0, "conv1x3_3x1", "concat"]])],
     "enas-macro": [_macro("max3", "conv3", "avg3"), _macro("sep5", "max3", "max3")],
     "resnet20": [{"space": "resnet20", "block": "basic"}],  # its one architecture: a real network
+    "nas-rl-cnn": [_nas_rl((3, 3), (5, 7), (1, 1)), _nas_rl((1, 1), (3, 1), (1, 1)),
+                   _nas_rl((1, 1), (1, 1), (1, 5))],  # one filter larger than 1x1 is enough
     "nb201": [_nb201("nor_conv_3x3", "none", "skip_connect", "none", "none", "avg_pool_3x3"),
               _nb201("none", "none", "none", "nor_conv_1x1", "none", "none"),
               _nb201("avg_pool_3x3", "none", "nor_conv_3x3", "skip_connect", "none", "skip_connect")],
