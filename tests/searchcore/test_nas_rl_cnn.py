@@ -173,3 +173,14 @@ def test_a_child_trains_from_scratch_with_drop_path_and_exports(tmp_path: Path) 
     with zipfile.ZipFile(package) as zf:
         assert json.loads(zf.read("export.json"))["onnx_max_abs_diff"] <= 1e-4
         assert json.loads(zf.read("architecture.json")) == a
+
+
+def test_a_child_with_padded_inputs_exports_to_onnx_with_any_batch(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from searchcore.export.onnx import export_onnx
+
+    space, a = arch(layer(), layer(3, 5, 36, stride=2, inputs=(1,)), layer(1, 3, stride=3, inputs=(1, 1)),
+                    layer(inputs=(1, 1, 1)), stride="searched", channels=6)
+    child = space.build_child(a, TASK).eval()
+    info = export_onnx(child, torch.randn(3, 3, 16, 16), tmp_path / "model.onnx")
+    assert info["onnx_exporter"] == "dynamo" and info["onnx_max_abs_diff"] <= 1e-4
