@@ -1,11 +1,14 @@
 """What the NAS machinery costs: one shared-weight training step vs the same architecture built as a
 standalone child, same batch, same process, CPU.
 
-Run: ``.venv/bin/python -m bench.overhead [--archs 5] [--reps 10] [--threads 2]``. Space: ENAS micro
-at the speed bench's configuration (16 channels, 8 cells, 5 nodes, all 5 ops); one real batch of
-64 x 3 x 32 x 32 from the CIFAR-10 subset (augmented, channels_last). Architectures are sampled by
-the seeded ENAS controller. For each one the child is built with ``build_child`` and loaded from
-the supernet (``load_from_supernet``), so both compute the same function.
+Run: ``.venv/bin/python -m bench.overhead [--archs 5] [--reps 10] [--threads 2] [--space enas-micro]``.
+Space: ENAS micro at the speed bench's configuration (16 channels, 8 cells, 5 nodes, all 5 ops), or
+any space with a supernet at the same sizes (``--space nasnet``: its 13 ops and both combines);
+``--space enas-micro,nasnet`` measures each in turn in one process and prints their step times side
+by side. One real batch of 64 x 3 x 32 x 32 from the CIFAR-10 subset (augmented, channels_last).
+Architectures are sampled by the seeded ENAS controller. For each one the child is built with
+``build_child`` and loaded from the supernet (``load_from_supernet``), so both compute the same
+function.
 
 - Time: the shared step is ``SharedEvaluator._train_step`` (the evaluator's real step: LR
   schedule, supernet forward along ``arch``, CE, backward, clip over all supernet weights, SGD);
@@ -57,10 +60,17 @@ logger = logging.getLogger(__name__)
 TARGET = {"step_ratio": 1.10, "controller_share": 0.05, "memory_ratio": 1.2}
 
 
-def _setup(seed: int) -> tuple[Any, Any, Any, torch.Tensor, torch.Tensor]:
+def space_options(name: str) -> dict[str, Any]:
+    """The speed bench's sizes; its op list only for enas-micro (another space keeps its own ops)."""
+    options = dict(SPACE_OPTIONS) if name == "enas-micro" else {
+        k: v for k, v in SPACE_OPTIONS.items() if k != "ops"}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
+
+
+def _setup(name: str, seed: int) -> tuple[Any, Any, Any, torch.Tensor, torch.Tensor]:
     """(space, data, shared evaluator, x, y): one real augmented batch of 64."""
     data = load_image_dataset(CIFAR_TRAIN, split=SPLIT, seed=seed)
-    space = create_space("enas-micro", **SPACE_OPTIONS)
+    space = create_space(name, **space_options(name))
     context = EvaluatorContext(space=space, device=torch.device("cpu"), seed=seed, data=data)
     evaluator = create_evaluator("shared", context=context, batch_size=BATCH)
     loader = BatchLoader(data.train, BATCH, mean=data.mean, std=data.std, shuffle=True, augment=True,
@@ -78,8 +88,8 @@ def _child(space: Any, data: Any, arch: Any, supernet: torch.nn.Module | None) -
     return child, sgd(child)
 
 
-def time_steps(archs: int, reps: int, warmup: int, seed: int) -> dict[str, Any]:
-    space, data, evaluator, x, y = _setup(seed)
+def time_steps(name: str, archs: int, reps: int, warmup: int, seed: int) -> dict[str, Any]:
+    space, data, evaluator, x, y = _setup(name, seed)
     controller = create_controller("reinforce", decisions=space.decisions(),
                                    initial_nodes=space.initial_nodes, seed=seed)
     with torch.no_grad():
@@ -144,7 +154,7 @@ def measure_memory(mode: str, arch_json: dict[str, Any], steps: int, threads: in
     """In a fresh process: peak RSS of ``steps`` training steps of one configuration."""
     torch.set_num_threads(threads)
     data = load_image_dataset(CIFAR_TRAIN, split=SPLIT, seed=seed)
-    space = create_space("enas-micro", **SPACE_OPTIONS)
+    space = create_space(arch_json["space"], **space_options(arch_json["space"]))
     arch = space.arch_from_json(arch_json)
     loader = BatchLoader(data.train, BATCH, mean=data.mean, std=data.std, shuffle=True, augment=True,
                          generator=torch.Generator().manual_seed(seed), channels_last=True)
@@ -184,13 +194,56 @@ def memory(arch_jsons: list[dict[str, Any]], steps: int, threads: int, seed: int
             "memory_growth_ratio_median": median([r["growth_ratio"] for r in rows])}
 
 
+def _report(name: str, result: dict[str, Any]) -> dict[str, bool]:
+    """Print one space's tables; the targets met (memory's only when it was measured)."""
+    ratio, share = result["ratio_median"], result["controller_share"]
+    mem_rows = result.get("memory") or [None] * len(result["per_arch_ratio"])
+    rows = [[i, f"{r:.3f}", f"{median(s):.3f}", f"{median(c):.3f}",
+             *([f"{m['peak_ratio']:.3f}", f"{gib(m['shared']['peak_rss_bytes']):.3f}",
+                f"{gib(m['child']['peak_rss_bytes']):.3f}"] if m else ["", "", ""])]
+            for i, (r, s, c, m) in enumerate(zip(result["per_arch_ratio"], result["shared_step_s"],
+                                                 result["child_step_s"], mem_rows, strict=True))]
+    print(f"== {name}")
+    print(format_table(["arch", "step ratio", "shared s", "child s", "peak ratio", "shared GiB", "child GiB"],
+                       rows))
+    met = {"step_ratio": ratio <= TARGET["step_ratio"],
+           "controller_share": share <= TARGET["controller_share"]}
+    summary = [
+        ["step time shared / child (median)", ratio, f"<= {TARGET['step_ratio']}", met["step_ratio"]],
+        ["controller sample+update / step", share, f"<= {TARGET['controller_share']}",
+         met["controller_share"]],
+        ["controller sample only / step", result["controller_sample_share"], "", ""],
+    ]
+    if "memory_peak_ratio_median" in result:
+        mem = result["memory_peak_ratio_median"]
+        met["memory_ratio"] = mem <= TARGET["memory_ratio"]
+        summary += [["peak RSS shared / child (median)", mem, f"<= {TARGET['memory_ratio']}",
+                     met["memory_ratio"]],
+                    ["RSS growth shared / child (median)", result["memory_growth_ratio_median"], "", ""]]
+    print(format_table(["figure", "value", "target", "met"], summary))
+    return met
+
+
+def _side_by_side(results: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    """Median step times of each space, and their ratio to the first space's (same process, in turn)."""
+    first = next(iter(results.values()))
+    rows = [[name, f"{r['shared_step_s_median']:.3f}", f"{r['child_step_s_median']:.3f}",
+             f"{r['child_step_s_median'] / first['child_step_s_median']:.2f}", f"{r['ratio_median']:.3f}"]
+            for name, r in results.items()]
+    print(format_table(["space", "shared step s", "child step s", "child / first", "shared / child"], rows))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--space", default="enas-micro",
+                        help="a space with a supernet, or a comma-separated list measured in turn")
     parser.add_argument("--archs", type=int, default=5)
     parser.add_argument("--reps", type=int, default=10, help="interleaved timed steps per arch and kind")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--mem-steps", type=int, default=3)
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for load < 1.5")
     parser.add_argument("--measure-memory", choices=("shared", "child"), help=argparse.SUPPRESS)
@@ -202,42 +255,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
+    names = [n.strip() for n in args.space.split(",") if n.strip()]
     load_start = wait_for_low_load(max_wait_s=args.max_wait)
     started = time.perf_counter()
-    result = time_steps(args.archs, args.reps, args.warmup, args.seed)
-    result.update(memory(result["archs"], args.mem_steps, args.threads, args.seed))
+    results: dict[str, dict[str, Any]] = {}
+    met: dict[str, dict[str, bool]] = {}
+    for name in names:
+        results[name] = time_steps(name, args.archs, args.reps, args.warmup, args.seed)
+        if not args.no_memory:
+            results[name].update(memory(results[name]["archs"], args.mem_steps, args.threads, args.seed))
+        met[name] = _report(name, results[name])
+    side = _side_by_side(results) if len(names) > 1 else None
     load_end = load_average()
-    ratio, mem = result["ratio_median"], result["memory_peak_ratio_median"]
-    share, share_sample = result["controller_share"], result["controller_sample_share"]
-    rows = [[i, f"{r:.3f}", f"{median(s):.3f}", f"{median(c):.3f}", f"{m['peak_ratio']:.3f}",
-             f"{gib(m['shared']['peak_rss_bytes']):.3f}", f"{gib(m['child']['peak_rss_bytes']):.3f}"]
-            for i, (r, s, c, m) in enumerate(zip(result["per_arch_ratio"], result["shared_step_s"],
-                                                 result["child_step_s"], result["memory"], strict=True))]
-    print(format_table(["arch", "step ratio", "shared s", "child s", "peak ratio", "shared GiB", "child GiB"],
-                       rows))
-    summary = [
-        ["step time shared / child (median)", ratio, f"<= {TARGET['step_ratio']}",
-         ratio <= TARGET["step_ratio"]],
-        ["controller sample+update / step", share, f"<= {TARGET['controller_share']}",
-         share <= TARGET["controller_share"]],
-        ["controller sample only / step", share_sample, "", ""],
-        ["peak RSS shared / child (median)", mem, f"<= {TARGET['memory_ratio']}",
-         mem <= TARGET["memory_ratio"]],
-        ["RSS growth shared / child (median)", result["memory_growth_ratio_median"], "", ""],
-    ]
-    print(format_table(["figure", "value", "target", "met"], summary))
     print(f"threads={args.threads} load average start={load_start} end={load_end} "
           f"({time.perf_counter() - started:.0f}s)")
-    write_result("overhead", {
-        "config": {"space": "enas-micro",
-                   "space_options": {**SPACE_OPTIONS, "ops": list(SPACE_OPTIONS["ops"])},
-                   "batch_size": BATCH, "threads": args.threads, "archs": args.archs, "reps": args.reps,
-                   "warmup": args.warmup, "mem_steps": args.mem_steps, "seed": args.seed},
-        "target": TARGET, "load_average_start": load_start, "load_average_end": load_end,
-        "targets_met": {"step_ratio": ratio <= TARGET["step_ratio"],
-                        "controller_share": share <= TARGET["controller_share"],
-                        "memory_ratio": mem <= TARGET["memory_ratio"]},
-        **result})
+    config = {"batch_size": BATCH, "threads": args.threads, "archs": args.archs, "reps": args.reps,
+              "warmup": args.warmup, "mem_steps": 0 if args.no_memory else args.mem_steps, "seed": args.seed}
+    common = {"target": TARGET, "load_average_start": load_start, "load_average_end": load_end}
+    if names == ["enas-micro"]:  # the committed result's layout, unchanged
+        enas = {"space": "enas-micro", "space_options": space_options("enas-micro"), **config}
+        write_result("overhead", {"config": enas, **common, "targets_met": met["enas-micro"],
+                                  **results["enas-micro"]})
+    else:
+        write_result("overhead_" + "_".join(n.replace("-", "_") for n in names), {
+            "config": {"spaces": {n: space_options(n) for n in names}, **config}, **common,
+            "targets_met": met, "side_by_side": side, "results": results})
     return 0
 
 
