@@ -79,6 +79,7 @@ class SearchRunner:
         self.sink = DbChannelSink(search.pk, lease_owner=owner)
         stop.sink = self.sink
         self.train_only = trains_only(search.config["space"])  # one architecture: final training only
+        self.transfer = (search.config.get("transfer") or {}).get("architecture")  # another search's, here
         self.config = whole_budget_config(search.config) if self.train_only else search.config
         self.directory = search.directory
         self.completed = False  # every stage ran: a run at chance fails, yet its bar is full
@@ -104,6 +105,8 @@ class SearchRunner:
             return Search.CANCELLED, "Cancelled."
         if self.train_only:
             return self._train_only()
+        if self.transfer is not None:
+            return self._train_given(self.transfer)
         final_budget = self.config.get("final") or {}
         has_final = self._reads_dataset()  # a table search has no dataset to train on
         self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
@@ -121,9 +124,13 @@ class SearchRunner:
     def _train_only(self) -> tuple[str, str]:
         """The one architecture of a space without decisions, trained for the whole budget (no search);
         it is the run's best from the start, so the pages draw it."""
-        arch = fixed_architecture(self.config["space"], self.config.get("space_options"))
+        return self._train_given(fixed_architecture(self.config["space"], self.config.get("space_options")))
+
+    def _train_given(self, arch: dict[str, Any]) -> tuple[str, str]:
+        """Final training of ``arch`` without a search: a fixed network, or a transfer of another search's
+        architecture to this run's dataset and sizes (``webapp.searches.transfer``)."""
         Search.objects.filter(pk=self.search.pk, lease_owner=self.owner).update(
-            best={"architecture": arch, "reward": None})
+            best={**(self.search.best or {}), "architecture": arch, "reward": None})
         result = SearchResult(space=self.config["space"], best_arch=arch, best_reward=None,
                               status=Search.SUCCEEDED, epochs=0, archs_evaluated=0, elapsed_seconds=0.0)
         return self._final_and_package(result, start=0.0)
@@ -147,7 +154,8 @@ class SearchRunner:
             minimum = planned_minimum_seconds(self.directory / "search", self.directory / "final")
             return Search.FAILED, at_chance_message(verdict, self._run_seconds(result, final), minimum)
         accuracy = final.test_accuracy
-        done = "Training finished" if self.train_only else "Search and final training finished"
+        searched = not (self.train_only or self.transfer)
+        done = "Search and final training finished" if searched else "Training finished"
         if accuracy is None:
             return Search.SUCCEEDED, f"{done}."
         return Search.SUCCEEDED, f"{done}; test accuracy {accuracy:.1%}."

@@ -64,8 +64,8 @@ def check_fits(arch_json: dict[str, Any], space_options: dict[str, Any] | None, 
         raise ValueError(f"the {arch_json['space']} architecture is for {kind} data, not {task.kind} data")
     try:
         _build_on_meta(arch_json, space_options or {}, task, overrides, forward=kind == IMAGE)
-    except TypeError as exc:
-        raise ValueError(f"the {arch_json['space']} child: {exc}") from exc
+    except (TypeError, ValueError) as exc:  # an override it does not take, a size it cannot be built at
+        raise ValueError(f"the {arch_json['space']} child{_at(overrides)}: {exc}") from exc
     except NotImplementedError:
         logger.debug("%s: no meta kernel for the fit check; training will tell", arch_json["space"])
     except RuntimeError as exc:

@@ -35,13 +35,14 @@ def search_to_dict(search: Search, *, detail: bool = False) -> dict[str, Any]:
         "controller": search.config.get("controller"), "evaluator": search.config.get("evaluator"),
         "best": search.best, "created": _iso(search.created), "started": _iso(search.started_at),
         "finished": _iso(search.finished_at), "last_seq": search.last_seq,
-        "role": search.role or None, "control_of": search.control_of_id,
+        "role": search.role or None, "control_of": search.control_of_id, "transfer_of": search.transfer_of_id,
     }
     if detail:
         data.update(
             config=search.config, queue_position=queue_position(search), attempts=search.attempts,
             cancel_requested=search.cancel_requested, has_package=has_package(search),
             controls=controls_to_list(search.controls.order_by("pk")),
+            transfers=transfers_to_list(search.transfers.order_by("pk")),
         )
     return data
 
@@ -49,6 +50,11 @@ def search_to_dict(search: Search, *, detail: bool = False) -> dict[str, Any]:
 def controls_to_list(controls: Iterable[Search]) -> list[dict[str, Any]]:
     """``[{id, role, name, status}]`` of a search's control runs (``webapp.searches.controls``)."""
     return [{"id": c.pk, "role": c.role, "name": c.name, "status": c.status} for c in controls]
+
+
+def transfers_to_list(transfers: Iterable[Search]) -> list[dict[str, Any]]:
+    """``[{id, name, status, dataset}]`` of the transfers made from a search (``searches.transfer``)."""
+    return [{"id": t.pk, "name": t.name, "status": t.status, "dataset": t.dataset_id} for t in transfers]
 
 
 def has_package(search: Search) -> bool:

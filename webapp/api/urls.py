@@ -18,5 +18,6 @@ urlpatterns = [
     re_path(r"^searches/(?P<pk>[0-9]+)/package/?$", views.search_package, name="search-package"),
     re_path(r"^searches/(?P<pk>[0-9]+)/controls/?$", views.search_controls, name="search-controls"),
     re_path(r"^searches/(?P<pk>[0-9]+)/comparison/?$", views.search_comparison, name="search-comparison"),
+    re_path(r"^searches/(?P<pk>[0-9]+)/transfers/?$", views.search_transfers, name="search-transfers"),
     path("spaces/", views.spaces, name="spaces"),
 ]

@@ -6,7 +6,13 @@ from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from webapp.api.auth import BadRequest, api_view, read_json
-from webapp.api.serializers import controls_to_list, dataset_to_dict, has_package, search_to_dict
+from webapp.api.serializers import (
+    controls_to_list,
+    dataset_to_dict,
+    has_package,
+    search_to_dict,
+    transfers_to_list,
+)
 from webapp.bodylimit import too_large_message
 from webapp.datasets.models import Dataset
 from webapp.datasets.services import create_dataset
@@ -108,6 +114,17 @@ def search_controls(request: HttpRequest, pk: int) -> JsonResponse:
     controls, created = services.create_controls(search)
     body = {"id": search.pk, "controls": controls_to_list(controls)}
     return JsonResponse(body, status=201 if created else 200)
+
+
+@api_view("GET", "POST")
+def search_transfers(request: HttpRequest, pk: int) -> JsonResponse:
+    """POST: train the search's architecture on another dataset, at other sizes (201, the new run);
+    GET: the transfers made from it."""
+    search = get_object_or_404(Search.objects.for_owner(request.user), pk=pk)
+    if request.method == "POST":
+        new = services.create_transfer(search, read_json(request))
+        return JsonResponse({"id": new.pk, "status": new.status, "transfer_of": search.pk}, status=201)
+    return JsonResponse({"id": search.pk, "transfers": transfers_to_list(search.transfers.order_by("pk"))})
 
 
 @api_view("GET")

@@ -6,7 +6,14 @@ from django.views.generic import RedirectView
 
 from webapp.accounts.views import LoginView
 from webapp.designer import views_page
-from webapp.pages import views_assets, views_auth, views_compare, views_datasets, views_searches
+from webapp.pages import (
+    views_assets,
+    views_auth,
+    views_compare,
+    views_datasets,
+    views_searches,
+    views_transfer,
+)
 
 app_name = "pages"
 
@@ -31,5 +38,6 @@ urlpatterns = [
     path("searches/<int:pk>/rerun", views_searches.search_rerun, name="search_rerun"),
     path("searches/<int:pk>/compare", views_compare.search_compare, name="compare"),
     path("searches/<int:pk>/controls", views_compare.search_controls, name="search_controls"),
+    path("searches/<int:pk>/transfer", views_transfer.search_transfer, name="search_transfer"),
     path("assets/plotly-<str:version>.min.js", views_assets.plotly_js, name="plotly"),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp.pages.graphs import NoGraph, cell_graph, render_cached
 from webapp.pages.results import results_context
+from webapp.pages.transfer import transfer_context
 from webapp.searches.comparison import comparison
 from webapp.searches.controls import control_problem
 from webapp.searches.models import Search
@@ -104,7 +105,8 @@ def search_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def search_results(request: HttpRequest, pk: int) -> HttpResponse:
     search = owned_search(request, pk)
-    return render(request, "searches/results.html", {**results_context(search), **controls_context(search)})
+    return render(request, "searches/results.html", {**results_context(search), **controls_context(search),
+                                                     **transfer_context(search)})
 
 
 @login_required

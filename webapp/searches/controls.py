@@ -39,6 +39,8 @@ def control_problem(search: Search) -> str | None:
     config = search.config or {}
     if search.role:
         return "This run is itself a control."
+    if config.get("transfer"):
+        return "This run trains the architecture of another search; it has no search of its own to compare."
     if search.dataset_id is None:
         return "The controls train on a dataset; this search reads none (it scores a table)."
     if trains_only(config.get("space")):

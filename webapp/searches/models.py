@@ -49,6 +49,10 @@ class Search(models.Model):
     control_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="controls")
     role = models.CharField(max_length=16, blank=True, default="")
+    # A transfer (``webapp.searches.transfer``): this run trains the architecture that search found, on
+    # this run's dataset; ``config["transfer"]`` holds the architecture itself, so a re-run needs no source.
+    transfer_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="transfers")
 
     objects = SearchQuerySet.as_manager()
 

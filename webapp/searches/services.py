@@ -1,4 +1,5 @@
-"""Search services: create (validate, persist, enqueue after commit), controls, cancel, rerun, queue position.
+"""Search services: create (validate, persist, enqueue after commit), controls, transfers, cancel, rerun,
+queue position.
 
 Views and the designer call these; they own the transactions. The worker picks a search up by
 id from the ``searches`` queue and claims it with a lease (``worker/lease.py``).
@@ -21,6 +22,7 @@ from webapp.searches.controls import control_problem, control_requests, controls
 from webapp.searches.events import append_event
 from webapp.searches.models import Search
 from webapp.searches.status import cancel_target
+from webapp.searches.transfer import clean_transfer_data, transfer_best
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,18 @@ def create_controls(search: Search) -> tuple[list[Search], bool]:
     return rows, True
 
 
+def create_transfer(source: Search, data: Any) -> Search:
+    """A queued transfer of ``source``'s architecture (``webapp.searches.transfer``); raises
+    ``ValidationError`` (nothing stored) when the source or the request cannot make one."""
+    dataset, name, config = clean_transfer_data(source, data)
+    with transaction.atomic():
+        search = Search.objects.create(owner=source.owner, dataset=dataset, name=name, config=config,
+                                       transfer_of=source, best=transfer_best(source))
+        transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
+    logger.info("search %s: transfer %s queued on dataset %s", source.pk, search.pk, dataset.pk)
+    return search
+
+
 def cancel_search(search: Search) -> Search:
     """Cooperative cancel: a queued search ends at once, a running one at its next ``should_stop``."""
     now = timezone.now()
@@ -95,7 +109,8 @@ def rerun_search(search: Search) -> Search:
     """A new queued search with the same dataset and config (the old one is left as it was)."""
     with transaction.atomic():
         new = Search.objects.create(
-            owner=search.owner, dataset=search.dataset, name=_rerun_name(search.name), config=search.config
+            owner=search.owner, dataset=search.dataset, name=_rerun_name(search.name), config=search.config,
+            transfer_of=search.transfer_of,
         )
         transaction.on_commit(lambda: enqueue(RUN_TASK, new.pk))
     logger.info("search %s re-run as %s", search.pk, new.pk)
