@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 import torch
 
-from searchcore.render import graph_to_dot
+from searchcore.render import graph_to_dot, render_svg
 from searchcore.spaces import TaskSpec, create_space
 from searchcore.spaces._degenerate import factory_has_parameters
 from searchcore.spaces._micro_format import MicroArch, MicroNode
@@ -83,6 +84,9 @@ def test_the_drawing_shows_each_blocks_combine() -> None:
     assert [n["label"] for n in normal["nodes"] if n["kind"] == "op"] == ["0: concat", "1: add"]
     dot = graph_to_dot(nasnet().graph(ARCH))
     assert "0: concat" in dot and "1: add" in dot and "sep7" in dot
+    if shutil.which("dot"):  # the pages' SVG (Debian graphviz)
+        svg = render_svg(nasnet().graph(ARCH), inline=True)
+        assert svg.count(">0: concat<") == 2 and svg.count(">1: add<") == 2  # one of each per cell
 
 
 def test_concat_blocks_hold_a_1x1_conv_from_2c_to_c_and_the_child_matches_the_supernet() -> None:
