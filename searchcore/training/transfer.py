@@ -14,6 +14,7 @@ tensors have shapes but no storage, so a 1024-channel child costs no memory and 
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -26,16 +27,27 @@ logger = logging.getLogger(__name__)
 
 SIZES = ("channels", "cells_per_stage", "layers")  # the child sizes a transfer may change
 PROBE_TASK = TaskSpec.image(3, 32, 10)  # any image task: which overrides a space takes does not depend on it
+_TAKEN: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
 def sizes_taken(arch_json: dict[str, Any], space_options: dict[str, Any] | None = None) -> tuple[str, ...]:
-    """The names of ``SIZES`` the standalone child of ``arch_json``'s space accepts as overrides."""
+    """The names of ``SIZES`` the standalone child of ``arch_json``'s space accepts as overrides (what a
+    space's ``build_child`` takes does not depend on the architecture: remembered per space and options)."""
     if space_class(arch_json["space"]).task_kind != IMAGE:
         return ()
+    key = (arch_json["space"], json.dumps(space_options or {}, sort_keys=True, default=str))
+    if key not in _TAKEN:
+        if len(_TAKEN) >= 256:
+            _TAKEN.clear()
+        _TAKEN[key] = _probe_sizes(arch_json, space_options or {})
+    return _TAKEN[key]
+
+
+def _probe_sizes(arch_json: dict[str, Any], space_options: dict[str, Any]) -> tuple[str, ...]:
     taken = []
     for name in SIZES:
         try:
-            _build_on_meta(arch_json, space_options or {}, PROBE_TASK, {name: None})
+            _build_on_meta(arch_json, space_options, PROBE_TASK, {name: None})
         except TypeError:  # "unknown child override" (or an unexpected keyword)
             continue
         taken.append(name)
