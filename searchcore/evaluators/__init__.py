@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
-from searchcore.evaluators.executor import Executor, InProcessExecutor, Job, Ticket, run_job
+from searchcore.evaluators.executor import (
+    Executor,
+    InProcessExecutor,
+    Job,
+    JobCancelled,
+    JobHooks,
+    Ticket,
+    run_job,
+)
 from searchcore.registry import Registry
 from searchcore.schema import OptionsError, Schema
 
@@ -50,9 +58,10 @@ def list_evaluators(pattern: str = "*") -> list[str]:
 
 
 def _load_builtin_evaluators() -> None:
-    from searchcore.evaluators import benchmark, shared  # noqa: F401
+    from searchcore.evaluators import benchmark, scratch, shared  # noqa: F401
 
 
-__all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "Executor", "InProcessExecutor", "Job", "Ticket",
+__all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "Executor", "InProcessExecutor", "Job", "JobCancelled",
+           "JobHooks", "Ticket",
            "check_evaluator_options", "create_evaluator", "evaluator_class", "evaluator_schema",
            "list_evaluators", "register_evaluator", "run_job"]

@@ -5,7 +5,8 @@
   architecture on one validation minibatch (``full=True``: on the whole validation split).
 - ``benchmark``: NAS-Bench-201 table lookup; ``train_epoch`` does nothing, ``reward`` is the table's
   test accuracy in percent.
-- ``scratch`` (later issue): trains each child from scratch for K epochs.
+- ``scratch``: trains each child standalone from scratch (NAS-RL, NASNet); ``reward`` is its
+  validation accuracy (optionally cubed). Each child is a self-contained job.
 
 Scoring goes through ``submit(archs) -> Ticket`` and ``wait(ticket, should_stop)``: the search loop
 submits a controller step's batch and waits for it, so an evaluator may score the batch anywhere
@@ -47,6 +48,10 @@ class EvaluatorContext:
     batch_size: int = 64  # the search's batch size (an evaluator's own batch_size option overrides it)
     budget_fraction: Callable[[], float] = lambda: 0.0  # share of the search budget used so far, 0..1
     executor: Executor = field(default_factory=InProcessExecutor)  # where self-contained jobs run
+    # how a self-contained job finds the data again (``evaluators.data_ref``): the file and how it was
+    # loaded; None when the data came from elsewhere (then jobs that need a dataset cannot be built)
+    data_ref: dict[str, Any] | None = None
+    on_score: Callable[[float], None] = lambda fraction: None  # share of the batch being waited on scored
 
 
 class Evaluator(abc.ABC):
@@ -61,6 +66,9 @@ class Evaluator(abc.ABC):
     summary: ClassVar[str] = ""  # one line for the designer and the CLI
     schema: ClassVar[Schema] = Schema("evaluator")  # the user-settable options
     suggested_samples_per_update: ClassVar[int] = 1  # architectures per controller step by default
+    # at most this many controller samples scored by derive (None: the search's ``derive_samples``);
+    # an evaluator whose search rewards are already full scores needs no new ones
+    max_derive_samples: ClassVar[int | None] = None
 
     @abc.abstractmethod
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:

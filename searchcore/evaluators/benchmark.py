@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
 from searchcore.evaluators.benchmark_table import ARCH_COLUMN, DEFAULT_COLUMN, load_table, table_column
-from searchcore.evaluators.executor import Job, Metrics, Ticket, register_job_runner
+from searchcore.evaluators.executor import Job, JobHooks, Metrics, Ticket, register_job_runner
 from searchcore.schema import Option, Schema
 
 SCHEMA = Schema("benchmark evaluator", (
@@ -95,7 +95,7 @@ class BenchmarkEvaluator(Evaluator):
 
 
 @register_job_runner("benchmark")
-def run_benchmark_job(job: Job) -> Metrics:
+def run_benchmark_job(job: Job, hooks: JobHooks | None = None) -> Metrics:
     """The table's accuracy of ``job.arch`` (``settings``: the CSV's ``table`` path and its ``column``)."""
     table = load_table(job.settings["table"], job.settings.get("column"))
     arch_str = job.arch.get("arch_str")

@@ -8,6 +8,10 @@ one anywhere the evaluator's package is importable, by the runner registered for
 ``InProcessExecutor`` (the default) runs the jobs here when they are waited on, checking
 ``should_stop`` between jobs; a Celery executor (scale-out issue) sends ``job.to_dict()`` to
 workers that call ``run_job`` and implements the same two methods.
+
+A long job (a child trained from scratch) takes ``JobHooks``: ``should_stop`` polled inside the
+job (a runner that obeys it raises ``JobCancelled``, and ``wait`` then returns ``None``) and
+``on_progress(fraction)`` of the job done; ``wait``'s ``on_progress`` reports the whole batch's.
 """
 
 from __future__ import annotations
@@ -44,25 +48,51 @@ class Ticket:
     handle: Any = None
 
 
+Progress = Callable[[float], None]  # fraction done, 0..1
+
+
+def _never() -> bool:
+    return False
+
+
+def _ignore(fraction: float) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class JobHooks:
+    """What a running job may call back: stop it, or tell how far it is. Not part of the job."""
+
+    should_stop: Callable[[], bool] = _never
+    on_progress: Progress = _ignore
+
+
+class JobCancelled(Exception):
+    """Raised by a job runner when ``JobHooks.should_stop()`` said stop before the job was done."""
+
+
 class Executor(Protocol):
     def submit(self, jobs: Sequence[Job]) -> Ticket:
         """Start (or queue) ``jobs``; returns at once."""
 
-    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[Metrics] | None:
-        """The metrics of every job, in order; ``None`` when ``should_stop()`` said stop first."""
+    def wait(self, ticket: Ticket, should_stop: Callable[[], bool],
+             on_progress: Progress | None = None) -> list[Metrics] | None:
+        """The metrics of every job, in order; ``None`` when ``should_stop()`` said stop first.
+        ``on_progress``: the fraction of the batch done (if the executor can tell)."""
 
 
 _RUNNERS: Registry[Metrics] = Registry("evaluator job runner")
 register_job_runner = _RUNNERS.register
 
 
-def run_job(job: Job | dict[str, Any]) -> Metrics:
-    """Run one job here (what a remote worker calls with the job's JSON)."""
+def run_job(job: Job | dict[str, Any], hooks: JobHooks | None = None) -> Metrics:
+    """Run one job here (what a remote worker calls with the job's JSON). The registered runner is
+    called as ``runner(job, hooks)``; it may raise ``JobCancelled`` when ``hooks.should_stop()``."""
     from searchcore.evaluators import _load_builtin_evaluators
 
     _load_builtin_evaluators()
     job = job if isinstance(job, Job) else Job.from_dict(job)
-    return _RUNNERS.factory(job.evaluator)(job)
+    return _RUNNERS.factory(job.evaluator)(job, hooks or JobHooks())
 
 
 class InProcessExecutor:
@@ -71,13 +101,22 @@ class InProcessExecutor:
     def submit(self, jobs: Sequence[Job]) -> Ticket:
         return Ticket(size=len(jobs), handle=tuple(jobs))
 
-    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[Metrics] | None:
+    def wait(self, ticket: Ticket, should_stop: Callable[[], bool],
+             on_progress: Progress | None = None) -> list[Metrics] | None:
         results: list[Metrics] = []
-        for i, job in enumerate(ticket.handle):
+        jobs: tuple[Job, ...] = ticket.handle
+        report = on_progress or _ignore
+        for i, job in enumerate(jobs):
             if i and should_stop():  # between jobs: one job never waits for a stop it cannot see
                 return None
-            results.append(run_job(job))
+            hooks = JobHooks(should_stop, lambda f, i=i: report((i + min(max(f, 0.0), 1.0)) / len(jobs)))
+            try:
+                results.append(run_job(job, hooks))
+            except JobCancelled:
+                return None
+            report((i + 1) / len(jobs))
         return results
 
 
-__all__ = ["Executor", "InProcessExecutor", "Job", "Metrics", "Ticket", "register_job_runner", "run_job"]
+__all__ = ["Executor", "InProcessExecutor", "Job", "JobCancelled", "JobHooks", "Metrics", "Progress", "Ticket",
+           "register_job_runner", "run_job"]

@@ -35,8 +35,9 @@ class Budget:
     def elapsed(self) -> float:
         return self.elapsed_before + (time.monotonic() - self._started)
 
-    def fraction(self, epochs: float, archs: int) -> float:
-        """Fraction of the budget used, 0..1; ``epochs`` may be fractional (inside an epoch)."""
+    def fraction(self, epochs: float, archs: float) -> float:
+        """Fraction of the budget used, 0..1; ``epochs`` and ``archs`` may be fractional (inside an
+        epoch; an architecture being scored)."""
         parts = [0.0]
         if self.seconds:
             parts.append(self.elapsed() / self.search_seconds())

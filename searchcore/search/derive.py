@@ -42,7 +42,7 @@ class Derived:
 def derive_candidates(parts: SearchParts, samples: int, best_seen: dict[str, Any] | None) -> list[Any]:
     """Sampled, greedy and best-seen architectures (as the space's arch objects), each once."""
     with torch.no_grad():
-        values = parts.controller.sample(samples) + [parts.controller.greedy()]
+        values = (parts.controller.sample(samples) if samples > 0 else []) + [parts.controller.greedy()]
     archs = [parts.space.from_decisions(v) for v in values]
     if best_seen is not None:
         archs.append(parts.space.arch_from_json(best_seen))
@@ -71,7 +71,7 @@ def derive_best(parts: SearchParts, *, samples: int, best_seen: dict[str, Any] |
     if allow_degenerate:
         return _choose(parts, candidates, should_stop, shape)
     sound, degenerate = _split(parts, candidates)
-    for _ in range(EXTRA_ROUNDS if not sound else 0):
+    for _ in range(EXTRA_ROUNDS if not sound and samples > 0 else 0):
         with torch.no_grad():
             extra = [parts.space.from_decisions(v) for v in parts.controller.sample(samples)]
         sound = _split(parts, unique_archs(extra, parts.space.arch_to_json))[0]

@@ -21,6 +21,9 @@ Resume: ``out_dir/checkpoint.pt`` is written atomically after every epoch (and w
 phase ends). Re-running with the same ``out_dir`` and config loads it, cuts ``events.jsonl`` (and
 the external sink, via ``truncate_after``) back to the checkpoint's ``last_seq`` and continues with
 the next epoch. Work done after the last checkpoint is redone; its wall time is not counted.
+An evaluator that trains no weights (``benchmark``, ``scratch``, whose children take minutes) is
+also checkpointed between controller steps once ``STEP_CHECKPOINT_S`` have passed since the last
+checkpoint; a resume then continues that epoch after its last checkpointed step.
 """
 
 from __future__ import annotations
@@ -53,11 +56,12 @@ from searchcore.search.resume import (
 )
 from searchcore.search.schedule import DeriveReserve, controller_steps_due
 from searchcore.search.setup import SearchParts, SearchSetupError, build_parts
-from searchcore.search.state import LoopState
+from searchcore.search.state import LoopState, arch_key
 from searchcore.search.store import CHECKPOINT_NAME, EVENTS_NAME, RESULT_NAME
 
 logger = logging.getLogger(__name__)
 
+STEP_CHECKPOINT_S = 30.0  # a checkpoint between controller steps after this long (no weight training)
 
 
 class SearchCancelled(Exception):
@@ -100,6 +104,9 @@ class SearchLoop:
         self.epoch_rewards: list[float] = []  # controller rewards of the current epoch
         self.epoch_steps = 0  # controller steps of the current epoch
         self.train_done = 0  # training steps of the current epoch
+        self.batch_frac = 0.0  # share of the controller step's batch scored so far (``on_score``)
+        self.batch_new = 0  # architectures of that batch the budget will count as new
+        self.last_checkpoint = time.monotonic()
         self.parts: SearchParts | None = None
         self.cost: LatencyReward | None = None  # the reward's latency term (``latency_target_ms``)
         self.generator: torch.Generator | None = None
@@ -140,8 +147,11 @@ class SearchLoop:
         self.generator = seed_everything(self.config.seed)
         self.parts = build_parts(self.config, device, should_stop=self.progress.poll,
                                  on_step=self._on_train_step, budget_fraction=self.progress.fraction,
-                                 executor=self.executor,
+                                 executor=self.executor, on_score=self._on_score,
                                  plan=lambda config, data: self._plan(config, data, device))
+        cap = self.parts.evaluator.max_derive_samples  # e.g. scratch: its rewards are full scores already
+        if cap is not None:
+            self.reserve.derive_samples = min(self.config.derive_samples, cap)
         self.cost = latency_reward(self.config, self.parts.data, device)
         if checkpoint is not None:
             self.resume(checkpoint)
@@ -177,6 +187,7 @@ class SearchLoop:
             if progress.stop_reason == "cancelled":
                 raise SearchCancelled
             self.state.epoch += 1
+            self.state.epoch_steps = 0
             progress.epoch_frac = 0.0
             self.state.search_done = not complete or progress.budget_used()
             progress.emit(force=True)
@@ -185,7 +196,9 @@ class SearchLoop:
     def run_epoch(self) -> bool:
         """One epoch; False when the budget or a cancel cut it short."""
         self.progress.epoch_frac = 0.0
-        self.epoch_rewards, self.epoch_steps, self.train_done = [], 0, 0
+        # a resume between controller steps continues its epoch (``state.epoch_steps``, else 0)
+        self.epoch_rewards, self.epoch_steps, self.train_done = [], self.state.epoch_steps, 0
+        self._update_epoch_frac()
         stats = self.train_weights_epoch() if self.parts.evaluator.trains_weights else None
         if self.progress.stop_reason is not None:
             return False
@@ -223,6 +236,16 @@ class SearchLoop:
             self._update_epoch_frac()
             if self.state.step == 1:
                 self.progress.emit(force=True)  # the progress card comes alive with the charts' first point
+            self._checkpoint_between_steps()
+
+    def _checkpoint_between_steps(self) -> None:
+        """An evaluator that trains no weights has nothing mid-epoch that a checkpoint would miss:
+        with long controller steps (scratch children), keep at most ``STEP_CHECKPOINT_S`` of them to redo."""
+        if self.parts.evaluator.trains_weights or time.monotonic() - self.last_checkpoint < STEP_CHECKPOINT_S:
+            return
+        if self.epoch_steps < self.config.controller_steps_per_epoch:  # the epoch's end checkpoints anyway
+            self.state.epoch_steps = self.epoch_steps
+            self.checkpoint()
 
     def _interleaved(self) -> bool:
         return self.config.controller_schedule == "interleaved" and self.parts.evaluator.trains_weights
@@ -233,7 +256,11 @@ class SearchLoop:
         parts = self.parts
         archs = [parts.space.from_decisions(v) for v in parts.controller.sample(self._step_size())]
         started = time.perf_counter()
-        rewards = parts.evaluator.wait(parts.evaluator.submit(archs), self.progress.poll)
+        self.batch_new = self._new_in_budget(archs)
+        try:
+            rewards = parts.evaluator.wait(parts.evaluator.submit(archs), self.progress.poll)
+        finally:
+            self._on_score(0.0)  # the batch is scored (or dropped): its architectures are counted now
         if rewards is None:
             return None
         self.reserve.measured(time.perf_counter() - started, len(archs), parts.evaluator.full_score_batches())
@@ -256,9 +283,24 @@ class SearchLoop:
             n = min(n, max(1, self.budget.max_archs - self.archs_used()))
         return n
 
+    def _new_in_budget(self, archs: list[Any]) -> int:
+        """How many of ``archs`` the ``max_archs`` count will add (``archs_used``)."""
+        if self.parts.evaluator.trains_weights:
+            return len(archs)
+        keys = {arch_key(self.parts.space.arch_to_json(arch)) for arch in archs}
+        return len(keys - self.state.distinct)
+
+    def _on_score(self, fraction: float) -> None:
+        """The evaluator's share of the batch scored so far: moves the progress between controller steps."""
+        self.batch_frac = min(max(float(fraction), 0.0), 1.0)
+        self.progress.archs_in_flight = self.batch_frac * self.batch_new
+        if self.parts is not None and self.batch_new:  # derive's scoring moves no search counter
+            self._update_epoch_frac()
+
     def derive(self) -> None:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
         parts = self.parts
+        self.batch_new = 0
         self._status("deriving", "scoring candidate architectures on the whole validation split")
         samples = self.reserve.samples(parts.evaluator.full_score_batches())  # what the time left affords
         chosen = derive_best(parts, samples=samples, best_seen=self.state.best_arch,
@@ -275,6 +317,7 @@ class SearchLoop:
 
     # -- checkpoint / resume ----------------------------------------------------------------------
     def checkpoint(self) -> None:
+        self.last_checkpoint = time.monotonic()
         write_checkpoint(self.out_dir / CHECKPOINT_NAME, config_dict=self.config.to_dict(), state=self.state,
                          budget=self.budget, last_seq=self.emitter.last_seq, parts=self.parts,
                          generator=self.generator)
@@ -311,7 +354,8 @@ class SearchLoop:
     def _update_epoch_frac(self) -> None:
         """Training and controller steps of the epoch done, over all it has (either order)."""
         train_total = self.parts.evaluator.steps_per_epoch() if self.parts.evaluator.trains_weights else 0
-        self.progress.set_epoch_frac(epoch_fraction(self.train_done, train_total, self.epoch_steps,
+        self.progress.set_epoch_frac(epoch_fraction(self.train_done, train_total,
+                                                    self.epoch_steps + self.batch_frac,
                                                     self.config.controller_steps_per_epoch))
 
     def _record(self, arch: Any, reward: float, cost: dict[str, float] | None = None) -> None:

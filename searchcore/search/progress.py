@@ -4,7 +4,9 @@
 it must stop (a user cancel or the budget) and emits the throttled ``progress`` events. It reads
 the loop's counters through ``position``, a callable returning ``(epochs finished, architectures
 evaluated)`` or ``None`` before the search's parts exist, so it never holds stale state across a
-resume.
+resume. While a batch is being scored, ``archs_in_flight`` (the new architectures of the batch
+times the share of it scored, for an evaluator that reports it: ``scratch``'s children take
+minutes) moves the fraction and the ETA of an architecture budget between controller steps.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class LoopProgress:
         self._position = position
         self.phase = "setup"
         self.epoch_frac = 0.0  # progress inside the current epoch, 0..1
+        self.archs_in_flight = 0.0  # architectures' worth of the batch being scored (fraction only)
         self.stop_reason: str | None = None  # "cancelled" | "budget"
         self._last_emit = 0.0
 
@@ -50,7 +53,7 @@ class LoopProgress:
         if position is None:
             return 0.0
         epochs, archs = position
-        return self.budget.fraction(epochs + self.epoch_frac, archs)
+        return self.budget.fraction(epochs + self.epoch_frac, archs + self.archs_in_flight)
 
     def set_epoch_frac(self, frac: float) -> None:
         self.epoch_frac = min(frac, 1.0)
@@ -69,7 +72,7 @@ class LoopProgress:
                           archs_evaluated=archs, elapsed_seconds=round(self.budget.elapsed(), 2))
 
 
-def epoch_fraction(train_done: int, train_total: int, controller_done: int, controller_total: int) -> float:
+def epoch_fraction(train_done: int, train_total: int, controller_done: float, controller_total: int) -> float:
     """Progress inside an epoch of ``train_total`` training and ``controller_total`` controller
     steps (every step counts the same, whatever order they run in)."""
     return (train_done + controller_done) / max(train_total + controller_total, 1)

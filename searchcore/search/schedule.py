@@ -63,12 +63,13 @@ class ScoreTimer:
 
     def affordable_samples(self, seconds_left: float | None, samples: int, batches_per_candidate: int) -> int:
         """Sampled candidates derive can score in ``seconds_left`` (None: no time budget): at most
-        ``samples``, at least 1 (besides the greedy and best-seen candidates, always scored)."""
+        ``samples``, at least 1 unless ``samples`` is 0 (besides the greedy and best-seen candidates,
+        always scored)."""
         if seconds_left is None or self.seconds_per_batch is None:
             return samples
         per_candidate = batches_per_candidate * self.seconds_per_batch
         affordable = math.floor(max(seconds_left, 0.0) / max(per_candidate, 1e-9)) - ALWAYS_SCORED
-        return max(1, min(samples, affordable))
+        return max(min(samples, 1), min(samples, affordable))
 
 
 class DeriveReserve:

@@ -56,9 +56,11 @@ class SearchParts:
 def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Callable[[], bool],
                 on_step: Callable[[int, int], None], budget_fraction: Callable[[], float],
                 executor: Executor | None = None,
-                plan: Callable[[SearchConfig, Any], SearchConfig] | None = None) -> SearchParts:
+                plan: Callable[[SearchConfig, Any], SearchConfig] | None = None,
+                on_score: Callable[[float], None] | None = None) -> SearchParts:
     """``plan(config, data)``: the configuration to run once the data is loaded (the budget
-    planner's proxy size and batch, ``searchcore.planning.apply``); default: ``config`` as it is."""
+    planner's proxy size and batch, ``searchcore.planning.apply``); default: ``config`` as it is.
+    ``on_score(fraction)``: how much of the batch being scored is done (evaluators that can tell)."""
     try:
         space = create_space(config.space, **config.space_options)
         check_combination(config)
@@ -69,7 +71,8 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
             space = create_space(config.space, **config.space_options)
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
                                    should_stop=should_stop, on_step=on_step, batch_size=config.batch_size,
-                                   budget_fraction=budget_fraction, executor=executor or InProcessExecutor())
+                                   budget_fraction=budget_fraction, executor=executor or InProcessExecutor(),
+                                   data_ref=_data_ref(config, data), on_score=on_score or (lambda fraction: None))
         evaluator = create_evaluator(config.evaluator, context=context, **options)
         controller = create_controller(config.controller, decisions=space.decisions(),
                                        initial_nodes=space.initial_nodes, seed=config.seed,
@@ -110,6 +113,17 @@ def controller_options(config: SearchConfig, evaluator: Evaluator) -> dict[str, 
     percent), overridden by whatever the user set."""
     suggested = getattr(evaluator, "suggested_controller_options", {}).get(config.controller, {})
     return {**suggested, **config.controller_options}
+
+
+def _data_ref(config: SearchConfig, data: Any) -> dict[str, Any] | None:
+    """How a self-contained job loads the search's dataset again (``evaluators.data_ref``)."""
+    from searchcore.compat import needs_dataset
+    from searchcore.evaluators.data_ref import data_reference
+    from searchcore.spaces import space_class
+
+    if not needs_dataset(config.evaluator):
+        return None
+    return data_reference(space_class(config.space).task_kind, config.data, data, config.seed)
 
 
 def _load_data(config: SearchConfig) -> Any:

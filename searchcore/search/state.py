@@ -51,6 +51,9 @@ class LoopState:
     search_done: bool = False  # budget used up: a resumed run goes straight to deriving
     sound_reward: float | None = None  # the best of the architectures that are not degenerate:
     sound_arch: dict[str, Any] | None = None  # derive's fallback when its candidates all are
+    # controller steps of the unfinished epoch at a checkpoint between controller steps (an evaluator
+    # that trains no weights, e.g. ``scratch``, is checkpointed there); 0 at an epoch's end
+    epoch_steps: int = 0
 
     def record(self, arch_json: dict[str, Any], reward: float, *, degenerate: bool = False) -> bool:
         """Count one evaluated architecture; True when it is a new best (degenerate or not)."""
@@ -74,6 +77,7 @@ class LoopState:
             "search_done": self.search_done,
             "sound_reward": self.sound_reward,
             "sound_arch": json.dumps(self.sound_arch) if self.sound_arch is not None else None,
+            "epoch_steps": self.epoch_steps,
         }
 
     @classmethod
@@ -89,6 +93,7 @@ class LoopState:
             search_done=bool(state["search_done"]),
             sound_reward=None if state.get("sound_reward") is None else float(state["sound_reward"]),
             sound_arch=json.loads(sound) if sound is not None else None,
+            epoch_steps=int(state.get("epoch_steps", 0)),
         )
 
 

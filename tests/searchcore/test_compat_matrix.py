@@ -16,6 +16,7 @@ import torch
 from searchcore.compat import combination_errors, compatibility_table
 from searchcore.data import load_task_data
 from searchcore.evaluators import EvaluatorContext, create_evaluator, evaluator_class, list_evaluators
+from searchcore.evaluators.data_ref import data_reference
 from searchcore.spaces import create_space, list_spaces, space_class
 from searchcore.spaces.base import IMAGE, LANGUAGE
 
@@ -60,8 +61,10 @@ def test_every_pair_is_judged_and_valid_pairs_run(space_name, evaluator, dataset
     space = _small_space(space_name)
     cls = evaluator_class(evaluator)
     data = datasets(space.task_kind) if cls.needs_dataset else str(TABLE)
-    context = EvaluatorContext(space=space, device=torch.device("cpu"), seed=0, data=data)
-    options = {"batch_size": 8} if "batch_size" in cls.schema.names() else {}
+    ref = data_reference(space.task_kind, DATA[space.task_kind], data, 0) if cls.needs_dataset else None
+    context = EvaluatorContext(space=space, device=torch.device("cpu"), seed=0, data=data, data_ref=ref)
+    small = {"batch_size": 8, "child_epochs": 1}  # a scratch child trains one epoch here
+    options = {k: v for k, v in small.items() if k in cls.schema.names()}
     built = create_evaluator(evaluator, context=context, **options)
     reward = built.reward(space.sample_random(torch.Generator().manual_seed(0)))
     assert math.isfinite(reward)
