@@ -61,7 +61,7 @@ def _load_builtin_evaluators() -> None:
     from searchcore.evaluators import benchmark, scratch, shared  # noqa: F401
 
 
-__all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "Executor", "InProcessExecutor", "Job", "JobCancelled",
-           "JobHooks", "Ticket",
+__all__ = ["EpochStats", "Evaluator", "EvaluatorContext", "Executor", "InProcessExecutor", "Job",
+           "JobCancelled", "JobHooks", "Ticket",
            "check_evaluator_options", "create_evaluator", "evaluator_class", "evaluator_schema",
            "list_evaluators", "register_evaluator", "run_job"]

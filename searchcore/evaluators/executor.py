@@ -118,5 +118,5 @@ class InProcessExecutor:
         return results
 
 
-__all__ = ["Executor", "InProcessExecutor", "Job", "JobCancelled", "JobHooks", "Metrics", "Progress", "Ticket",
-           "register_job_runner", "run_job"]
+__all__ = ["Executor", "InProcessExecutor", "Job", "JobCancelled", "JobHooks", "Metrics", "Progress",
+           "Ticket", "register_job_runner", "run_job"]

@@ -70,12 +70,13 @@ class ScratchEvaluator(Evaluator):
         if len(data.train.labels) == 0 or len(data.valid.labels) == 0:
             raise ValueError("the scratch evaluator needs images in both the train and the validation split")
         if context.data_ref is None:
-            raise ValueError("the scratch evaluator needs the dataset's reference (EvaluatorContext.data_ref) "
-                             "so that each child's job can load it")
+            raise ValueError("the scratch evaluator needs the dataset's reference "
+                             "(EvaluatorContext.data_ref) so that each child's job can load it")
         if child_epochs is None and child_seconds is None:
             raise ValueError("the scratch evaluator needs child_epochs or child_seconds")
         self.context = context
-        options = json.loads(json.dumps(dataclasses.asdict(context.space.options)))  # as JSON: tuples -> lists
+        # the space's options as JSON (tuples become lists)
+        options = json.loads(json.dumps(dataclasses.asdict(context.space.options)))
         self.settings = ChildSettings(
             space_options=options, data=dict(context.data_ref), seed=context.seed, device=str(context.device),
             epochs=child_epochs, seconds=child_seconds, batch_size=batch_size or context.batch_size, lr=lr,

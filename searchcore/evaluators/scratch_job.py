@@ -25,9 +25,9 @@ from typing import Any
 
 import torch
 
-from searchcore.events import Emitter, Event
 from searchcore.evaluators.data_ref import load_referenced
 from searchcore.evaluators.executor import Job, JobCancelled, JobHooks, Metrics, register_job_runner
+from searchcore.events import Emitter, Event
 from searchcore.training.io import build_child
 from searchcore.training.loop import FinalLoop, LoopOutcome, LoopSettings
 

@@ -72,7 +72,8 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
                                    should_stop=should_stop, on_step=on_step, batch_size=config.batch_size,
                                    budget_fraction=budget_fraction, executor=executor or InProcessExecutor(),
-                                   data_ref=_data_ref(config, data), on_score=on_score or (lambda fraction: None))
+                                   data_ref=_data_ref(config, data),
+                                   on_score=on_score or (lambda fraction: None))
         evaluator = create_evaluator(config.evaluator, context=context, **options)
         controller = create_controller(config.controller, decisions=space.decisions(),
                                        initial_nodes=space.initial_nodes, seed=config.seed,

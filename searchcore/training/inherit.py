@@ -73,8 +73,9 @@ def load_supernet_weights(child: nn.Module, arch_json: dict[str, Any], space_opt
     supernet = space.build_supernet(task)
     state = load_checkpoint(Path(search_dir) / CHECKPOINT_NAME)
     if "net" not in (state.get("evaluator") or {}):  # e.g. a scratch search: every child trained alone
+        evaluator = state.get("config", {}).get("evaluator")
         raise ValueError(f"the search in {search_dir} trained no shared-weight supernet (its evaluator is "
-                         f"{state.get('config', {}).get('evaluator')!r}): train from scratch (init 'scratch')")
+                         f"{evaluator!r}): train from scratch (init 'scratch')")
     try:
         supernet.load_state_dict(state["evaluator"]["net"])
     except RuntimeError as exc:  # e.g. another number of classes or input channels (a transfer)

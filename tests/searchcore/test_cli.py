@@ -44,7 +44,7 @@ def test_spaces_json_describes_each_space(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(("args", "message"), [
     (["--space", "nope"], "unknown search space 'nope'; known: "),
     (["--space", "nb201", "--controller", "trpo"], "unknown controller 'trpo'; known: ppo, random, reinfo"),
-    (["--space", "nb201", "--evaluator", "nope"], "unknown evaluator 'nope'; known: benchmark, scratch, shared"),
+    (["--space", "nb201", "--evaluator", "nope"], "unknown evaluator 'nope'; known: benchmark, scratch, sh"),
     (["--space", "nb201", "--controller", "nope"], "unknown controller 'nope'; known: "),
     (["--space", "nb201", "--budget", "5 parsecs"], "budget '5 parsecs' is not like 90s, 20m or 2h"),
     (["--space", "nb201", "--space-option", "colour=red"], "option colour: unknown option; known: ops,"),
