@@ -4,7 +4,8 @@ Zoph & Le (2017) and Zoph et al. (2018) train each sampled child network on its 
 the controller with its validation accuracy (NAS-RL: cubed, the best of the last 5 epochs);
 ``m`` children are trained per controller update (``suggested_samples_per_update``, or the
 search's ``archs_per_step``). Here a child trains for ``child_epochs`` and/or ``child_seconds``
-(whichever ends first; SGD + cosine, no auxiliary head, see ``scratch_job``). Slow but exact: no
+(whichever ends first; only ``child_seconds`` set: seconds only; neither: ``DEFAULT_CHILD_EPOCHS``;
+SGD + cosine, no auxiliary head, see ``scratch_job``). Slow but exact: no
 weight sharing, so it serves any image space (``needs_supernet = False``).
 
 Each child is a self-contained job (architecture JSON + ``ChildSettings``: space options, a data
@@ -37,8 +38,11 @@ from searchcore.schema import Option, Schema
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_CHILD_EPOCHS = 5  # when neither child_epochs nor child_seconds is given
+
 SCHEMA = Schema("scratch evaluator", (
-    Option("child_epochs", "int", 5, "epochs each child is trained from scratch (empty: child_seconds only)",
+    Option("child_epochs", "int", DEFAULT_CHILD_EPOCHS,
+           "epochs each child is trained from scratch (empty: child_seconds only)",
            minimum=1, maximum=1000, nullable=True),
     Option("child_seconds", "float", None, "seconds each child is trained at most (empty: child_epochs only)",
            minimum=1.0, maximum=86_400.0, nullable=True),
@@ -61,7 +65,7 @@ class ScratchEvaluator(Evaluator):
     suggested_samples_per_update: ClassVar[int] = 4  # m children per update (NAS-RL: 8 per replica)
     max_derive_samples: ClassVar[int | None] = 0  # rewards are full scores: derive trains the greedy only
 
-    def __init__(self, context: EvaluatorContext, *, child_epochs: int | None = 5,
+    def __init__(self, context: EvaluatorContext, *, child_epochs: int | None = None,
                  child_seconds: float | None = None, batch_size: int | None = None, lr: float = 0.05,
                  weight_decay: float = 1e-4, augment: bool = True, cube_reward: bool = False) -> None:
         data = context.data
@@ -72,8 +76,8 @@ class ScratchEvaluator(Evaluator):
         if context.data_ref is None:
             raise ValueError("the scratch evaluator needs the dataset's reference "
                              "(EvaluatorContext.data_ref) so that each child's job can load it")
-        if child_epochs is None and child_seconds is None:
-            raise ValueError("the scratch evaluator needs child_epochs or child_seconds")
+        if child_epochs is None and child_seconds is None:  # the registry drops options set to None
+            child_epochs = DEFAULT_CHILD_EPOCHS
         self.context = context
         # the space's options as JSON (tuples become lists)
         options = json.loads(json.dumps(dataclasses.asdict(context.space.options)))
