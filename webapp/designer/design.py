@@ -9,13 +9,19 @@ from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import catalogue, controller_choices, evaluator_choices, space_catalog
 from webapp.designer.data import train_size
+from webapp.designer.fields import option_field
 from webapp.designer.forms import FINAL_FIELDS, DesignForm
 from webapp.designer.options import field_name
+from webapp.designer.strategy import strategy_fieldsets
 from webapp.searches.models import Search
 
 
 def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_values: dict[str, Any],
-                   option_errors: dict[str, str], datasets: list[Dataset]) -> dict[str, Any]:
+                   option_errors: dict[str, str], datasets: list[Dataset], *,
+                   strategy_values: dict[str, dict[str, Any]] | None = None,
+                   strategy_errors: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """``strategy_values``/``strategy_errors``: the chosen controller's and evaluator's options (a
+    search run again) and their messages, by kind (``webapp.designer.strategy``)."""
     chosen = form["space"].value()
     spaces = [_space_form(entry, posted, option_values, option_errors if entry["name"] == chosen else {})
               for entry in space_catalog()]
@@ -26,6 +32,9 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
         "spaces": spaces,
         "controllers": controller_choices(),
         "evaluators": evaluator_choices(),
+        "strategies": strategy_fieldsets(posted, strategy_values or {}, strategy_errors or {},
+                                         {"controller": form["controller"].value(),
+                                          "evaluator": form["evaluator"].value()}),
         "datasets": datasets,
         "dataset_inputs": [(str(d.pk), summary["text"]) for d in datasets
                            if (summary := native_summary(d)) is not None],
@@ -40,36 +49,8 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
 
 def _space_form(entry: dict[str, Any], posted: Mapping[str, Any] | None, option_values: dict[str, Any],
                 errors: dict[str, str]) -> dict[str, Any]:
-    return {**entry, "fields": [_field(entry["name"], spec, posted, option_values, errors)
-                                for spec in entry["options"]]}
-
-
-def _field(space: str, spec: dict[str, Any], posted: Mapping[str, Any] | None,
-           option_values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    key = field_name(space, spec["name"])
-    value = _value(spec, key, posted, option_values)
-    field = {
-        "name": spec["name"], "key": key, "type": spec["type"], "label": spec["name"].replace("_", " "),
-        "help": spec.get("help") or "", "min": spec.get("minimum"), "max": spec.get("maximum"),
-        "value": value, "error": errors.get(spec["name"]), "default": spec["default"],
-        "step": "1" if spec["type"] == "int" else "any",
-    }
-    if spec["type"] in ("choice", "multichoice"):
-        selected = value if isinstance(value, (list, tuple)) else [value]
-        field["choices"] = [{"value": c, "checked": c in selected} for c in spec.get("choices") or []]
-    return field
-
-
-def _value(spec: dict[str, Any], key: str, posted: Mapping[str, Any] | None,
-           option_values: dict[str, Any]) -> Any:
-    if posted is not None and (key in posted or spec["type"] in ("multichoice", "bool")):
-        if spec["type"] == "multichoice":
-            return posted.getlist(key) if hasattr(posted, "getlist") else posted.get(key, [])
-        if spec["type"] == "bool":
-            return key in posted
-        return posted.get(key)
-    value = option_values.get(spec["name"], spec["default"])
-    return list(value) if isinstance(value, tuple) else value
+    return {**entry, "fields": [option_field(field_name(entry["name"], spec["name"]), spec, posted,
+                                             option_values, errors) for spec in entry["options"]]}
 
 
 def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -93,6 +74,13 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
     if config.get("latency_target_ms") is not None:
         initial.update(latency_target_ms=config["latency_target_ms"], latency_mode=config.get("latency_mode"))
     return initial, dict(config.get("space_options") or {})
+
+
+def strategy_values_from_search(search: Search) -> dict[str, dict[str, Any]]:
+    """The controller's and evaluator's options of an earlier search, by kind, to pre-fill their fields."""
+    config = search.config or {}
+    return {"controller": dict(config.get("controller_options") or {}),
+            "evaluator": dict(config.get("evaluator_options") or {})}
 
 
 def _budget_initial(budget: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Turn the designer's form fields into typed space options, with one message per bad field.
 
 Field names are ``opt-<space>-<option>``; multichoice options come as repeated checkbox values.
+``parse_option`` reads one field (the controller and evaluator options use it too, ``strategy``).
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ def parse_space_options(space: str, specs: Sequence[Mapping[str, Any]],
     for spec in specs:
         key = field_name(space, spec["name"])
         try:
-            options[spec["name"]] = _parse_one(spec, data, key)
+            options[spec["name"]] = parse_option(spec, data, key)
         except ValueError as exc:
             errors[spec["name"]] = str(exc)
     return options, errors
 
 
-def _parse_one(spec: Mapping[str, Any], data: MultiValue, key: str) -> Any:
+def parse_option(spec: Mapping[str, Any], data: MultiValue, key: str) -> Any:
+    """The typed value of form field ``key`` for option ``spec`` (``ValueError``: a message for it).
+    An empty box is the default, or ``None`` ("off") for an option that may be empty."""
     kind = spec["type"]
     if kind == "multichoice":
         return _check_multi(spec, data.getlist(key))
@@ -40,7 +43,7 @@ def _parse_one(spec: Mapping[str, Any], data: MultiValue, key: str) -> Any:
         return data.get(key) in ("on", "true", "1", "yes")
     raw = data.get(key)
     if raw is None or str(raw).strip() == "":
-        return _default(spec)
+        return None if spec.get("nullable") else _default(spec)
     return _convert(spec, str(raw).strip())
 
 

@@ -19,9 +19,10 @@ from webapp.designer.catalog import (
     space_catalog,
     space_entry,
 )
-from webapp.designer.design import design_context, initial_from_search
+from webapp.designer.design import design_context, initial_from_search, strategy_values_from_search
 from webapp.designer.forms import DesignForm
 from webapp.designer.options import parse_space_options
+from webapp.designer.strategy import strategy_payload
 from webapp.searches.models import Search
 from webapp.searches.services import create_search
 
@@ -30,52 +31,60 @@ logger = logging.getLogger(__name__)
 # create_search error keys -> the designer field that shows them
 FIELD_FOR_KEY = {"budget": "budget_value", "final_budget": "final_value", "final": "final_value",
                  "__all__": None}
+STRATEGY_KEYS = {"controller_options": "controller", "evaluator_options": "evaluator"}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def search_new(request: HttpRequest) -> HttpResponse:
     datasets = list(Dataset.objects.for_owner(request.user).filter(status=Dataset.READY))
-    initial, option_values = _initial(request, datasets)
+    initial, option_values, strategy_values = _initial(request, datasets)
     form = DesignForm(
         request.POST or None, initial=initial, datasets=[(str(d.pk), d.name) for d in datasets],
         spaces=[s["name"] for s in space_catalog()], controllers=controller_choices(),
         evaluators=evaluator_choices(),
     )
     option_errors: dict[str, str] = {}
+    strategy_errors: dict[str, dict[str, str]] = {}
     if request.method == "POST" and form.is_valid():
         space = form.cleaned_data["space"]
         options, option_errors = parse_space_options(space, space_entry(space)["options"], request.POST)
+        strategy, strategy_errors = strategy_payload(form.cleaned_data["controller"],
+                                                     form.cleaned_data["evaluator"], request.POST)
         problem = evaluator_problem(space, form.cleaned_data["evaluator"])
         if problem:
             form.add_error("evaluator", problem)
-        if not option_errors and form.is_valid():
+        if not option_errors and not strategy_errors and form.is_valid():
             try:
-                search = create_search(request.user, _search_data(form, options))
+                search = create_search(request.user, {**_search_data(form, options), **strategy})
             except ValidationError as exc:
-                option_errors = _map_errors(form, exc)
+                option_errors, strategy_errors = _map_errors(form, exc)
             else:
                 return redirect("pages:live", pk=search.pk)
     context = design_context(form, request.POST if request.method == "POST" else None, option_values,
-                             option_errors, datasets)
+                             option_errors, datasets, strategy_values=strategy_values,
+                             strategy_errors=strategy_errors)
     status = 400 if request.method == "POST" else 200
     return render(request, "searches/new.html", context, status=status)
 
 
-def _initial(request: HttpRequest, datasets: list[Dataset]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _initial(request: HttpRequest,
+             datasets: list[Dataset]) -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
     initial: dict[str, Any] = {"space": "enas-micro" if space_entry("enas-micro") else None,
                                "controller": "reinforce", "evaluator": "shared"}
     option_values: dict[str, Any] = {}
+    strategy_values: dict[str, dict[str, Any]] = {}
     source = request.GET.get("from")
     if source and source.isdigit():
         search = Search.objects.for_owner(request.user).filter(pk=int(source)).first()
         if search is not None:
             initial, option_values = initial_from_search(search)
+            strategy_values = strategy_values_from_search(search)
     if request.GET.get("dataset"):
         initial["dataset"] = request.GET["dataset"]
     elif len(datasets) == 1 and "dataset" not in initial:
         initial["dataset"] = str(datasets[0].pk)
-    return initial, option_values
+    return initial, option_values, strategy_values
 
 
 def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
@@ -93,17 +102,22 @@ def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _map_errors(form: DesignForm, exc: ValidationError) -> dict[str, str]:
-    """Put each service error next to its field; space option errors go to the option inputs."""
+def _map_errors(form: DesignForm, exc: ValidationError) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Put each service error next to its field: ``(space option errors, controller/evaluator option
+    errors by kind)``; the rest go on the form."""
     option_errors: dict[str, str] = {}
+    strategy_errors: dict[str, dict[str, str]] = {}
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc.messages)
-        return option_errors
+        return option_errors, strategy_errors
     for key, messages in exc.message_dict.items():
         if key == "space_options":
             option_errors["__space__"] = " ".join(messages)
             continue
+        if key in STRATEGY_KEYS:  # the whole message beside the strategy's fieldset
+            strategy_errors[STRATEGY_KEYS[key]] = {"__all__": " ".join(messages)}
+            continue
         field = FIELD_FOR_KEY.get(key, key)
         form.add_error(field if field in form.fields else None, messages)
-    return option_errors
+    return option_errors, strategy_errors
 

@@ -22,6 +22,16 @@ function showSpace() {
   }
 }
 
+// The chosen controller's and evaluator's option fieldsets (webapp/designer/strategy.py); the others
+// are disabled so that their fields are not posted.
+function showStrategy() {
+  for (const fs of form.querySelectorAll("fieldset.strategy-options")) {
+    const on = $(`id_${fs.dataset.kind}`).value === fs.dataset.name;
+    fs.hidden = !on;
+    fs.disabled = !on;
+  }
+}
+
 function readOptions() {
   const options = {};
   const specs = [];
@@ -161,6 +171,7 @@ function schedule() {
 form.addEventListener("input", schedule);
 form.addEventListener("change", (ev) => {
   if (ev.target.id === "id_space") showSpace();
+  if (ev.target.id === "id_controller" || ev.target.id === "id_evaluator") showStrategy();
   syncHelp();
   schedule();
 });
@@ -175,5 +186,6 @@ form.addEventListener("submit", (ev) => {
 });
 for (const p of form.querySelectorAll("p.error:not([hidden])")) p.dataset.server = "1";
 showSpace();
+showStrategy();
 syncHelp();
 schedule();
