@@ -82,6 +82,7 @@ def validate_search(data: Any, *, dataset_kind: str | None = None) -> tuple[dict
                                  dataset_kind=dataset_kind)
         if not set(combination) & {"space", "controller", "evaluator"}:  # the names are known
             config.update(_options(data, names, errors))
+            _name_the_archs_cap(data.get("max_archs"), config, errors)
         errors.update(combination)
     final, final_problems = final_errors(data.get("final", {}))
     for name, messages in final_problems.items():
@@ -143,7 +144,20 @@ def _check_budget(config: dict[str, Any], errors: Errors) -> None:
     if config["max_archs"] is not None:
         size = create_space(config["space"], **config["space_options"]).size()
         if config["max_archs"] > size:
-            errors["max_archs"] = [f"must be at most {size}, the number of architectures in this space"]
+            errors["max_archs"] = [_archs_cap_message(size)]
+
+
+def _name_the_archs_cap(value: Any, config: dict[str, Any], errors: Errors) -> None:
+    """A ``max_archs`` past ``MAX_ARCHS`` (``1e15`` on nb201) is told the space's own cap, when smaller."""
+    too_big = isinstance(value, (int, float)) and not isinstance(value, bool) and value > MAX_ARCHS
+    if too_big and "max_archs" in errors and "space_options" in config:
+        size = create_space(config["space"], **config["space_options"]).size()
+        if size < MAX_ARCHS:
+            errors["max_archs"] = [_archs_cap_message(size)]
+
+
+def _archs_cap_message(size: int) -> str:
+    return f"must be at most {size}, the number of architectures in this space"
 
 
 def search_config(stored: dict[str, Any], *, data: str, device: str) -> SearchConfig:

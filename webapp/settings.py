@@ -193,6 +193,12 @@ NB201_TABLE = Path(os.getenv("NB201_TABLE", str(BASE_DIR / "tests" / "fixtures" 
 SEARCH_MAX_ATTEMPTS = envint("SEARCH_MAX_ATTEMPTS", "3")
 SEARCH_LEASE_SECONDS = envint("SEARCH_LEASE_SECONDS", "120")
 SEARCH_MAX_BUDGET_SECONDS = envint("SEARCH_MAX_BUDGET_SECONDS", str(12 * 3600))
+# Per-user limits (webapp/searches/limits.py, webapp/datasets/quota.py): searches queued + running +
+# cancelling at once (a search with controls is 3), searches started per minute (429 + Retry-After),
+# and the unpacked bytes of all of a user's datasets (an upload past it: 413, nothing kept).
+SEARCH_MAX_ACTIVE_PER_USER = envint("SEARCH_MAX_ACTIVE_PER_USER", "6")
+SEARCH_LAUNCHES_PER_MINUTE = envint("SEARCH_LAUNCHES_PER_MINUTE", "10")
+DATASET_QUOTA_BYTES_PER_USER = envint("DATASET_QUOTA_BYTES_PER_USER", str(20 * 1024**3))
 
 # -- security and logging -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -20,3 +20,6 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = "memory://"  # a test that forgets to patch send_task must not reach Redis
+# Tests of other features make many searches quickly; tests/webapp/test_quotas.py sets its own limits.
+SEARCH_MAX_ACTIVE_PER_USER = 1000
+SEARCH_LAUNCHES_PER_MINUTE = 1000

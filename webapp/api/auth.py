@@ -3,7 +3,9 @@
 A request with ``Authorization: Token <key>`` is authenticated by the key alone and needs no
 CSRF token (a browser cannot send that header cross-site). Without it the session must be
 signed in, and unsafe methods must pass Django's CSRF check. Validation errors become 400
-``{"errors": {field: [messages]}}``, missing objects 404, never an HTML page.
+``{"errors": {field: [messages]}}``, a per-user limit its status (429 with ``Retry-After`` when
+waiting helps, 413 for the storage quota) with ``error`` and ``errors``, missing objects 404,
+never an HTML page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from webapp.accounts.services import token_from_header, user_for_token
 from webapp.jsonbody import JsonBodyError, parse_json_body
+from webapp.quotas import QuotaExceeded, retry_after_header
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +38,9 @@ class _CsrfCheck(CsrfViewMiddleware):
         return reason
 
 
-def json_error(status: int, message: str, **extra: Any) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
+def json_error(status: int, message: str, headers: dict[str, str] | None = None,
+               **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status, headers=headers)
 
 
 def read_json(request: HttpRequest) -> Any:
@@ -81,6 +85,9 @@ def api_view(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[
                 return denied
             try:
                 return view(request, *args, **kwargs)
+            except QuotaExceeded as exc:
+                return json_error(exc.status, exc.message_text, errors=exc.message_dict,
+                                  headers=retry_after_header(exc))
             except ValidationError as exc:
                 errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
                 return JsonResponse({"errors": errors}, status=400)

@@ -27,6 +27,8 @@ class Dataset(models.Model):
     status = models.CharField(max_length=16, choices=STATUSES, default=VALIDATING)
     file = models.FileField(max_length=500, blank=True)
     size = models.BigIntegerField(default=0)
+    # what the upload unpacks to, counted against DATASET_QUOTA_BYTES_PER_USER (webapp/datasets/quota.py)
+    unpacked_bytes = models.BigIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     num_classes = models.PositiveIntegerField(null=True, blank=True)

@@ -24,6 +24,8 @@ from django.utils.text import get_valid_filename
 
 from webapp.celery_app import enqueue
 from webapp.datasets.models import Dataset
+from webapp.datasets.quota import check_quota, unpacked_bytes
+from webapp.quotas import lock_owner
 from webapp.redaction import redact_paths
 
 logger = logging.getLogger(__name__)
@@ -36,10 +38,17 @@ MAX_NAME = 200
 def create_dataset(
     owner: Any, name: str, uploaded_file: UploadedFile | None, kind: str | None = None
 ) -> Dataset:
-    """Store an upload as a new ``validating`` dataset; validation runs in the worker after commit."""
+    """Store an upload as a new ``validating`` dataset; validation runs in the worker after commit.
+
+    Past the owner's storage quota: ``QuotaExceeded`` (413), no row and no file."""
     kind, filename, name = _check_upload(name, uploaded_file, kind)
+    unpacked = unpacked_bytes(uploaded_file, kind)
+    check_quota(owner, unpacked)
     with transaction.atomic():
-        dataset = Dataset.objects.create(owner=owner, name=name, kind=kind, size=uploaded_file.size)
+        lock_owner(owner)
+        check_quota(owner, unpacked)
+        dataset = Dataset.objects.create(owner=owner, name=name, kind=kind, size=uploaded_file.size,
+                                         unpacked_bytes=unpacked)
         relative = f"datasets/{dataset.pk}/{filename}"
         try:
             _store(uploaded_file, Path(settings.MEDIA_ROOT) / relative)

@@ -23,6 +23,7 @@ from webapp.designer.design import design_context, initial_from_search, strategy
 from webapp.designer.forms import DesignForm
 from webapp.designer.options import parse_space_options
 from webapp.designer.strategy import strategy_payload
+from webapp.quotas import QuotaExceeded, retry_after_header
 from webapp.searches.models import Search
 from webapp.searches.services import create_search
 
@@ -46,6 +47,7 @@ def search_new(request: HttpRequest) -> HttpResponse:
     )
     option_errors: dict[str, str] = {}
     strategy_errors: dict[str, dict[str, str]] = {}
+    refused: QuotaExceeded | None = None  # a per-user limit: 429 and the form's message
     if request.method == "POST" and form.is_valid():
         space = form.cleaned_data["space"]
         options, option_errors = parse_space_options(space, space_entry(space)["options"], request.POST)
@@ -57,6 +59,9 @@ def search_new(request: HttpRequest) -> HttpResponse:
         if not option_errors and not strategy_errors and form.is_valid():
             try:
                 search = create_search(request.user, {**_search_data(form, options), **strategy})
+            except QuotaExceeded as exc:
+                refused = exc
+                form.add_error(None, exc.message_text)
             except ValidationError as exc:
                 option_errors, strategy_errors = _map_errors(form, exc)
             else:
@@ -64,6 +69,11 @@ def search_new(request: HttpRequest) -> HttpResponse:
     context = design_context(form, request.POST if request.method == "POST" else None, option_values,
                              option_errors, datasets, strategy_values=strategy_values,
                              strategy_errors=strategy_errors)
+    if refused is not None:
+        response = render(request, "searches/new.html", context, status=refused.status)
+        for header, value in retry_after_header(refused).items():
+            response[header] = value
+        return response
     status = 400 if request.method == "POST" else 200
     return render(request, "searches/new.html", context, status=status)
 

@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from webapp.accounts.services import create_user, current_token, regenerate_token
+from webapp.datasets.quota import quota_summary
 from webapp.pages.forms import SignupForm
+from webapp.searches.limits import limits_summary
 
 logger = logging.getLogger(__name__)
 
@@ -43,5 +45,6 @@ def account(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST" and request.POST.get("action") == "regenerate":
         new_key = regenerate_token(request.user)  # shown in this response only: just its hash is kept
-    context = {"token": current_token(request.user), "new_key": new_key}
+    context = {"token": current_token(request.user), "new_key": new_key,
+               "storage": quota_summary(request.user), "limits": limits_summary(request.user)}
     return render(request, "pages/account.html", context)

@@ -14,10 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from webapp.bodylimit import too_large_message
 from webapp.datasets.models import Dataset
+from webapp.datasets.quota import quota_summary
 from webapp.datasets.services import create_dataset
 from webapp.datasets.uploads import upload_too_large
 from webapp.pages.forms import DatasetUploadForm
 from webapp.pages.reports import dataset_context
+from webapp.quotas import QuotaExceeded
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ def owned_dataset(request: HttpRequest, pk: int) -> Dataset:
 @require_GET
 def dataset_list(request: HttpRequest) -> HttpResponse:
     datasets = Dataset.objects.for_owner(request.user)
-    return render(request, "datasets/list.html", {"datasets": datasets})
+    context = {"datasets": datasets, "storage": quota_summary(request.user)}
+    return render(request, "datasets/list.html", context)
 
 
 @login_required
@@ -48,6 +51,12 @@ def dataset_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             dataset = create_dataset(request.user, form.cleaned_data["name"], form.cleaned_data["file"])
+        except QuotaExceeded as exc:  # the storage quota: 413 with its message, nothing kept
+            if wants_json:
+                body = {"error": exc.message_text, "errors": exc.message_dict}
+                return JsonResponse(body, status=exc.status)
+            _add_errors(form, exc)
+            return render(request, "datasets/new.html", {"form": form}, status=exc.status)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:

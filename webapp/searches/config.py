@@ -72,7 +72,7 @@ def _seconds(value: Any, field: str, errors: Errors) -> Any:
     """``"20m"`` -> 1200.0; numbers pass through for the engine's strict check (``True`` is refused)."""
     if isinstance(value, str):
         try:
-            return parse_budget(value)
+            value = parse_budget(value)
         except ValueError:
             errors.add(field, f"{value!r} is not a duration like 90s, 20m or 2h.")
             return None

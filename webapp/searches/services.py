@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from webapp.celery_app import enqueue
+from webapp.quotas import lock_owner
 from webapp.searches.config import clean_search_data
-from webapp.searches.controls import control_problem, control_requests, controls_flag
+from webapp.searches.controls import ROLES, control_problem, control_requests, controls_flag
 from webapp.searches.events import append_event
+from webapp.searches.limits import check_search_limits
 from webapp.searches.models import Search
 from webapp.searches.status import cancel_target
 from webapp.searches.transfer import clean_transfer_data, transfer_best
@@ -33,8 +35,11 @@ def create_search(owner: Any, data: dict[str, Any]) -> Search:
     """Validate ``data`` (raises ``ValidationError`` field -> messages), store, enqueue after commit.
 
     ``"controls": true`` also creates the search's controls (``create_controls``), queued after it;
-    if they cannot be made, nothing is created."""
+    if they cannot be made, nothing is created. Over a per-user limit (``limits``): ``QuotaExceeded``,
+    nothing created."""
     data, controls, flag_errors = controls_flag(data)
+    adding = 1 + (len(ROLES) if controls else 0)
+    check_search_limits(owner, adding)
     try:
         dataset, name, config = clean_search_data(owner, data)
     except ValidationError as exc:
@@ -42,6 +47,7 @@ def create_search(owner: Any, data: dict[str, Any]) -> Search:
     if flag_errors:
         raise ValidationError(flag_errors)
     with transaction.atomic():
+        _hold_limits(owner, adding)
         search = Search.objects.create(owner=owner, dataset=dataset, name=name, config=config)
         transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
         if controls:
@@ -59,10 +65,12 @@ def create_controls(search: Search) -> tuple[list[Search], bool]:
     problem = control_problem(search)
     if problem:
         raise ValidationError({"controls": [problem]})
+    check_search_limits(search.owner, len(ROLES))
     cleaned = [(role, *clean_search_data(search.owner, request))
                for role, request in control_requests(search)]
     try:
         with transaction.atomic():
+            _hold_limits(search.owner, len(cleaned))  # inside create_search: its row is counted already
             rows = [Search.objects.create(owner=search.owner, dataset=dataset, name=name, config=config,
                                           control_of=search, role=role)
                     for role, dataset, name, config in cleaned]
@@ -77,8 +85,10 @@ def create_controls(search: Search) -> tuple[list[Search], bool]:
 def create_transfer(source: Search, data: Any) -> Search:
     """A queued transfer of ``source``'s architecture (``webapp.searches.transfer``); raises
     ``ValidationError`` (nothing stored) when the source or the request cannot make one."""
+    check_search_limits(source.owner)
     dataset, name, config = clean_transfer_data(source, data)
     with transaction.atomic():
+        _hold_limits(source.owner, 1)
         search = Search.objects.create(owner=source.owner, dataset=dataset, name=name, config=config,
                                        transfer_of=source, best=transfer_best(source))
         transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
@@ -107,7 +117,9 @@ def cancel_search(search: Search) -> Search:
 
 def rerun_search(search: Search) -> Search:
     """A new queued search with the same dataset and config (the old one is left as it was)."""
+    check_search_limits(search.owner)
     with transaction.atomic():
+        _hold_limits(search.owner, 1)
         new = Search.objects.create(
             owner=search.owner, dataset=search.dataset, name=_rerun_name(search.name), config=search.config,
             transfer_of=search.transfer_of,
@@ -115,6 +127,12 @@ def rerun_search(search: Search) -> Search:
         transaction.on_commit(lambda: enqueue(RUN_TASK, new.pk))
     logger.info("search %s re-run as %s", search.pk, new.pk)
     return new
+
+
+def _hold_limits(owner: Any, adding: int) -> None:
+    """The authoritative check, inside the transaction that writes the rows (see ``webapp.quotas``)."""
+    lock_owner(owner)
+    check_search_limits(owner, adding)
 
 
 def _rerun_name(name: str) -> str:
