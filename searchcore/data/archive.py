@@ -24,7 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from searchcore.data.deadline import NO_DEADLINE, Deadline
 from searchcore.data.errors import DatasetError, FileIssue
+from searchcore.data.issues import DEFAULT_EXAMPLES, IssueLog
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,11 @@ class ArchiveLimits:
 
     max_total_bytes: int = 4 * 1024**3  # sum of declared uncompressed sizes
     max_file_bytes: int = 64 * 1024**2  # one entry
-    max_entries: int = 1_000_000
+    max_entries: int = 1_000_000  # checked from the zip's end record, before its directory is parsed
+    max_path_chars: int = 1024  # one entry name, or one manifest path/label cell
+    max_manifest_rows: int = 1_000_000
+    max_classes: int = 10_000
+    report_examples: int = DEFAULT_EXAMPLES  # skipped files kept per reason in the report (the rest counted)
     max_image_pixels: int = 50_000_000  # width * height of one image (Pillow warns at 89M)
     max_decoded_bytes: int = 8 * 1024**3  # all images at the chosen side, as uint8 tensors
 
@@ -67,7 +73,7 @@ class ImageEntry:
 class ArchiveListing:
     entries: list[ImageEntry]
     layout: str  # "folders" | "manifest"
-    skipped: list[FileIssue] = field(default_factory=list)
+    skipped: IssueLog = field(default_factory=IssueLog)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,6 +87,7 @@ def open_zip(path: str | Path, limits: ArchiveLimits = ArchiveLimits()) -> Itera
         raise DatasetError(
             f"{path.name!r} is not a zip archive; upload a .zip of class folders or a CSV manifest"
         )
+    _check_entry_count(declared_entries(path), limits)
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -90,14 +97,30 @@ def open_zip(path: str | Path, limits: ArchiveLimits = ArchiveLimits()) -> Itera
         yield zf
 
 
+def declared_entries(path: Path) -> int | None:
+    """The entry count the zip's end record declares, read without parsing its directory (which
+    takes ~30 us and ~1 KB of memory per entry); None when the record cannot be read."""
+    try:
+        with path.open("rb") as f:
+            record = zipfile._EndRecData(f)  # type: ignore[attr-defined]  # stable since Python 2
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return None
+    return int(record[zipfile._ECD_ENTRIES_TOTAL]) if record else None  # type: ignore[attr-defined]
+
+
+def _check_entry_count(count: int | None, limits: ArchiveLimits) -> None:
+    if count is not None and count > limits.max_entries:
+        raise DatasetError(
+            f"the zip has {count:,} entries, more than the limit of {limits.max_entries:,}; "
+            "upload fewer files"
+        )
+
+
 def check_limits(zf: zipfile.ZipFile, limits: ArchiveLimits) -> None:
     infos = zf.infolist()
     if not infos:
         raise DatasetError("the zip archive is empty")
-    if len(infos) > limits.max_entries:
-        raise DatasetError(
-            f"the zip has {len(infos):,} entries, more than the limit of {limits.max_entries:,}"
-        )
+    _check_entry_count(len(infos), limits)
     total = sum(info.file_size for info in infos)
     if total > limits.max_total_bytes:
         raise DatasetError(
@@ -129,31 +152,43 @@ def is_image_name(path: str) -> bool:
     return posixpath.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
-def list_files(zf: zipfile.ZipFile, limits: ArchiveLimits) -> tuple[dict[str, str], list[FileIssue]]:
+def list_files(
+    zf: zipfile.ZipFile, limits: ArchiveLimits, deadline: Deadline = NO_DEADLINE
+) -> tuple[dict[str, str], IssueLog]:
     """Map of normalised path -> zip member name for the usable files, plus the refused ones."""
     files: dict[str, str] = {}
-    skipped: list[FileIssue] = []
+    skipped = IssueLog(limits.report_examples)
     for info in zf.infolist():
+        deadline.check("listing the zip's entries")
         if info.is_dir():
             continue
-        path = safe_name(info.filename)
-        if path is None:
-            skipped.append(FileIssue(info.filename, "unsafe path (absolute or with '..'); refused"))
-        elif not path or is_ignored(path):
+        issue = _entry_issue(info, files, limits)
+        if issue is not None:
+            skipped.add(issue)
             continue
-        elif path in files:
-            skipped.append(FileIssue(path, "the zip holds two entries with this name; the second is ignored"))
-        elif info.file_size > limits.max_file_bytes:
-            skipped.append(
-                FileIssue(
-                    path,
-                    f"file is {human_size(info.file_size)}, "
-                    f"over the {human_size(limits.max_file_bytes)} limit",
-                )
-            )
-        else:
+        path = safe_name(info.filename)
+        if path and not is_ignored(path):
             files[path] = info.filename
     return files, skipped
+
+
+def _entry_issue(info: zipfile.ZipInfo, files: dict[str, str], limits: ArchiveLimits) -> FileIssue | None:
+    """Why the entry cannot be used, or None (ignored OS litter is not an issue)."""
+    name = info.filename
+    if len(name) > limits.max_path_chars:
+        shown = name[:80] + "..."
+        return FileIssue(shown, f"the name is {len(name):,} characters, over the limit of "
+                                f"{limits.max_path_chars:,}", "too_long")
+    path = safe_name(name)
+    if path is None:
+        return FileIssue(name, "unsafe path (absolute or with '..'); refused", "unsafe_path")
+    if path in files:
+        return FileIssue(path, "the zip holds two entries with this name; the second is ignored",
+                         "duplicate_entry")
+    if path and not is_ignored(path) and info.file_size > limits.max_file_bytes:
+        return FileIssue(path, f"file is {human_size(info.file_size)}, "
+                               f"over the {human_size(limits.max_file_bytes)} limit", "too_large")
+    return None
 
 
 def strip_wrapper(paths: list[str]) -> str:
@@ -176,9 +211,11 @@ def strip_wrapper(paths: list[str]) -> str:
     return prefix
 
 
-def list_image_entries(zf: zipfile.ZipFile, limits: ArchiveLimits = ArchiveLimits()) -> ArchiveListing:
+def list_image_entries(
+    zf: zipfile.ZipFile, limits: ArchiveLimits = ArchiveLimits(), deadline: Deadline = NO_DEADLINE
+) -> ArchiveListing:
     """Find the layout of the zip and list its labelled images (not yet decoded)."""
-    files, skipped = list_files(zf, limits)
+    files, skipped = list_files(zf, limits, deadline)
     if not files:
         raise DatasetError("the zip holds no usable files (only folders, hidden or system files)")
     prefix = strip_wrapper(list(files))
@@ -191,8 +228,9 @@ def list_image_entries(zf: zipfile.ZipFile, limits: ArchiveLimits = ArchiveLimit
     if manifests:
         from searchcore.data.manifest import read_manifest
 
-        listing = read_manifest(zf, relative, manifests[0])
-        listing.skipped[:0] = skipped
+        listing = read_manifest(zf, relative, manifests[0], limits, deadline)
+        skipped.merge(listing.skipped)
+        listing.skipped = skipped
         return listing
     entries = _folder_entries(relative, skipped)
     if not entries:
@@ -203,15 +241,15 @@ def list_image_entries(zf: zipfile.ZipFile, limits: ArchiveLimits = ArchiveLimit
     return ArchiveListing(entries=entries, layout="folders", skipped=skipped)
 
 
-def _folder_entries(relative: dict[str, str], skipped: list[FileIssue]) -> list[ImageEntry]:
+def _folder_entries(relative: dict[str, str], skipped: IssueLog) -> list[ImageEntry]:
     entries: list[ImageEntry] = []
     for path in sorted(relative):
         member = relative[path]
         if "/" not in path:
-            skipped.append(FileIssue(member, "not inside a class folder"))
+            skipped.add(FileIssue(member, "not inside a class folder", "outside_class_folder"))
         elif not is_image_name(path):
             ext = posixpath.splitext(path)[1] or "no extension"
-            skipped.append(FileIssue(member, f"not an image file ({ext})"))
+            skipped.add(FileIssue(member, f"not an image file ({ext})", "not_image"))
         else:
             entries.append(ImageEntry(member=member, label=path.split("/", 1)[0]))
     return entries

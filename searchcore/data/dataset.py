@@ -23,8 +23,10 @@ from searchcore.data.archive import (
     list_image_entries,
     open_zip,
 )
+from searchcore.data.deadline import NO_DEADLINE, Deadline
 from searchcore.data.errors import DatasetError, FileIssue
 from searchcore.data.images import ImageDecodeError, decode_image
+from searchcore.data.issues import IssueLog
 from searchcore.data.native import file_mode, probe_native, resolve_input
 from searchcore.data.report import DatasetReport, health_warnings
 from searchcore.data.splits import SPLITS, assign_splits, check_fractions, subsample
@@ -80,7 +82,7 @@ class _Decoded:
     pixels: np.ndarray | None
     sizes: Counter[str] = field(default_factory=Counter)
     modes: Counter[str] = field(default_factory=Counter)
-    skipped: list[FileIssue] = field(default_factory=list)
+    skipped: IssueLog = field(default_factory=IssueLog)
 
 
 def load_image_dataset(
@@ -113,7 +115,7 @@ def load_image_dataset(
         Path(path).name,
         len(labels),
         len(report.class_names),
-        len(report.skipped),
+        report.skipped_total,
     )
     return ImageDataset(
         train=splits["train"], valid=splits["valid"], test=splits["test"], class_names=report.class_names,
@@ -130,9 +132,14 @@ def inspect_image_archive(
     seed: int = 0,
     max_images: int | None = None,
     limits: ArchiveLimits = ArchiveLimits(),
+    deadline: Deadline = NO_DEADLINE,
 ) -> DatasetReport:
-    """The report ``load_image_dataset`` would give, decoding every image but keeping no pixels."""
-    _, report, _ = _prepare(path, image_size, grayscale, split, seed, max_images, limits, keep=False)
+    """The report ``load_image_dataset`` would give, decoding every image but keeping no pixels.
+
+    ``deadline`` is checked in every loop over entries, rows and images (``ValidationTimeout``)."""
+    _, report, _ = _prepare(
+        path, image_size, grayscale, split, seed, max_images, limits, keep=False, deadline=deadline
+    )
     return report
 
 
@@ -162,19 +169,22 @@ def _prepare(
     limits: ArchiveLimits,
     *,
     keep: bool,
+    deadline: Deadline = NO_DEADLINE,
 ) -> tuple[_Decoded, DatasetReport, np.ndarray]:
     if image_size is not None and not 1 <= image_size <= 1024:
         raise DatasetError(f"image size must be between 1 and 1024, not {image_size}")
     fractions = check_fractions(split)
     with open_zip(path, limits) as zf:
-        listing = list_image_entries(zf, limits)
-        side, gray = _input(zf, listing, image_size, grayscale)
+        listing = list_image_entries(zf, limits, deadline)
+        side, gray = _input(zf, listing, image_size, grayscale, deadline)
         entries = _subsample(listing.entries, max_images, seed)
-        decoded = _decode_all(zf, entries, side, gray, limits, keep)
-    decoded.skipped[:0] = listing.skipped
+        decoded = _decode_all(zf, entries, (side, gray), limits, keep, deadline)
+    skipped = listing.skipped
+    skipped.merge(decoded.skipped)
+    decoded.skipped = skipped
     _drop_small_classes(decoded)
     class_names = sorted({e.label for e in decoded.entries})
-    _check_classes(class_names, decoded)
+    _check_classes(class_names, decoded, limits.max_classes)
     index = {name: k for k, name in enumerate(class_names)}
     label_ids = [index[e.label] for e in decoded.entries]
     split_of, split_warnings = assign_splits(
@@ -186,13 +196,17 @@ def _prepare(
 
 
 def _input(
-    zf: zipfile.ZipFile, listing: ArchiveListing, image_size: int | None, grayscale: bool | None
+    zf: zipfile.ZipFile,
+    listing: ArchiveListing,
+    image_size: int | None,
+    grayscale: bool | None,
+    deadline: Deadline,
 ) -> tuple[int, bool]:
     """The side and colour to decode at: explicit settings, else native over the whole listing
     (so that ``max_images``/``seed`` cannot change them)."""
     if image_size is not None and grayscale is not None:
         return image_size, grayscale
-    return resolve_input(image_size, grayscale, probe_native(zf, listing.entries))
+    return resolve_input(image_size, grayscale, probe_native(zf, listing.entries, deadline))
 
 
 def _subsample(entries: list[ImageEntry], max_images: int | None, seed: int) -> list[ImageEntry]:
@@ -206,11 +220,12 @@ def _subsample(entries: list[ImageEntry], max_images: int | None, seed: int) -> 
 def _decode_all(
     zf: zipfile.ZipFile,
     entries: list[ImageEntry],
-    size: int,
-    grayscale: bool,
+    form: tuple[int, bool],
     limits: ArchiveLimits,
     keep: bool,
+    deadline: Deadline,
 ) -> _Decoded:
+    size, grayscale = form
     shape = (len(entries), size, size) if grayscale else (len(entries), size, size, 3)
     needed = int(np.prod(shape))
     if keep and needed > limits.max_decoded_bytes:
@@ -219,18 +234,19 @@ def _decode_all(
             f"the limit of {human_size(limits.max_decoded_bytes)}; choose a smaller image size or max_images"
         )
     pixels = np.empty(shape, dtype=np.uint8) if keep else None
-    out = _Decoded(entries=[], pixels=pixels)
-    for entry in entries:
+    out = _Decoded(entries=[], pixels=pixels, skipped=IssueLog(limits.report_examples))
+    for number, entry in enumerate(entries, 1):
+        deadline.check(f"reading image {number:,} of {len(entries):,}")
         try:
             data = zf.read(entry.member)
             array, (width, height) = decode_image(
                 data, size=size, grayscale=grayscale, max_pixels=limits.max_image_pixels
             )
         except ImageDecodeError as exc:
-            out.skipped.append(FileIssue(entry.member, str(exc)))
+            out.skipped.add(FileIssue(entry.member, str(exc), "unreadable"))
             continue
         except ZIP_READ_ERRORS as exc:
-            out.skipped.append(FileIssue(entry.member, f"cannot be read from the zip ({exc})"))
+            out.skipped.add(FileIssue(entry.member, f"cannot be read from the zip ({exc})", "unreadable"))
             continue
         if pixels is not None:
             pixels[len(out.entries)] = array
@@ -254,15 +270,22 @@ def _drop_small_classes(decoded: _Decoded) -> None:
             reason = (
                 f"class {entry.label!r} has only 1 readable image (at least 2 are needed); class left out"
             )
-            decoded.skipped.append(FileIssue(entry.member, reason))
+            decoded.skipped.add(FileIssue(entry.member, reason, "small_class"))
     decoded.entries = [decoded.entries[i] for i in keep]
     if decoded.pixels is not None:
         decoded.pixels = decoded.pixels[keep]
 
 
-def _check_classes(class_names: list[str], decoded: _Decoded) -> None:
+def _check_classes(class_names: list[str], decoded: _Decoded, max_classes: int) -> None:
     if not class_names:
-        raise DatasetError(f"no readable images in the zip ({len(decoded.skipped)} file(s) skipped)")
+        found = f": {decoded.skipped.summary()}" if decoded.skipped.total else ""
+        total = decoded.skipped.total
+        raise DatasetError(f"no readable images in the zip ({total:,} file(s) skipped{found})")
+    if len(class_names) > max_classes:
+        raise DatasetError(
+            f"found {len(class_names):,} classes, more than the limit of {max_classes:,}; "
+            "check the label column (or folder names)"
+        )
     if len(class_names) < 2:
         raise DatasetError(
             f"found only one class ({class_names[0]!r}); a classifier needs at least 2 classes"
@@ -286,7 +309,8 @@ def _build_report(
     counts = {c: int((labels == k).sum()) for k, c in enumerate(class_names)}
     return DatasetReport(
         class_names=class_names, counts=counts, split_counts=split_counts, image_sizes=dict(decoded.sizes),
-        skipped=decoded.skipped, layout=listing.layout, image_size=image_size, channels=1 if grayscale else 3,
+        skipped=list(decoded.skipped), skipped_counts=dict(decoded.skipped.counts), layout=listing.layout,
+        image_size=image_size, channels=1 if grayscale else 3,
         modes=dict(decoded.modes),
     )  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class DatasetError(ValueError):
@@ -11,10 +12,16 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class FileIssue:
-    """One file (or manifest row) that was left out, and why."""
+    """One file (or manifest row) that was left out, and why.
+
+    ``code`` names the kind of reason (``searchcore.data.issues.REASONS``), so that a report can
+    count issues per reason; ``row`` is the manifest line for a manifest row, else None.
+    """
 
     path: str
     reason: str
+    code: str = "other"
+    row: int | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason, "code": self.code, "row": self.row}

@@ -33,6 +33,7 @@ from typing import Any
 from PIL import Image
 
 from searchcore.data.archive import ZIP_READ_ERRORS, ArchiveLimits, ImageEntry, list_image_entries, open_zip
+from searchcore.data.deadline import NO_DEADLINE, Deadline
 
 DEFAULT_SIDE = 32
 MIN_NATIVE_SIDE = 8  # the smallest side a search accepts (validation.SEARCH_SCHEMA)
@@ -90,11 +91,14 @@ def file_mode(data: bytes) -> str:
     return found[1] if found else "?"
 
 
-def probe_native(zf: zipfile.ZipFile, entries: Iterable[ImageEntry]) -> Native:
+def probe_native(
+    zf: zipfile.ZipFile, entries: Iterable[ImageEntry], deadline: Deadline = NO_DEADLINE
+) -> Native:
     """The native format of ``entries`` of an open zip, reading image headers only."""
     sizes: Counter[str] = Counter()
     modes: Counter[str] = Counter()
     for entry in entries:
+        deadline.check("reading image headers")
         try:
             with zf.open(entry.member) as f:
                 found = header_format(f)

@@ -9,11 +9,17 @@ from pathlib import Path
 from PIL import Image
 
 from searchcore.data.archive import ZIP_READ_ERRORS, ArchiveLimits, ImageEntry, list_image_entries, open_zip
+from searchcore.data.deadline import NO_DEADLINE, Deadline
 from searchcore.data.images import ImageDecodeError, load_pil
 
 
 def thumbnails(
-    path: str | Path, per_class: int = 4, size: int = 64, *, limits: ArchiveLimits = ArchiveLimits()
+    path: str | Path,
+    per_class: int = 4,
+    size: int = 64,
+    *,
+    limits: ArchiveLimits = ArchiveLimits(),
+    deadline: Deadline = NO_DEADLINE,
 ) -> dict[str, list[bytes]]:
     """``{class: [png bytes, ...]}`` with up to ``per_class`` readable images per class, classes sorted.
 
@@ -25,13 +31,14 @@ def thumbnails(
     out: dict[str, list[bytes]] = {}
     with open_zip(path, limits) as zf:
         by_class: dict[str, list[ImageEntry]] = defaultdict(list)
-        for entry in list_image_entries(zf, limits).entries:
+        for entry in list_image_entries(zf, limits, deadline).entries:
             by_class[entry.label].append(entry)
         for label in sorted(by_class):
             previews: list[bytes] = []
             for entry in by_class[label]:
                 if len(previews) >= max(per_class, 2):
                     break
+                deadline.check("making thumbnails")
                 try:
                     data = zf.read(entry.member)
                     img, _ = load_pil(

@@ -88,7 +88,10 @@ def test_report_is_json_and_round_trips(make_zip, class_files):
     report = inspect_image_archive(make_zip(files))
     data = json.loads(json.dumps(report.to_dict()))
     assert data["num_images"] == 8 and data["num_classes"] == 2
-    assert data["skipped"] == [{"path": "a/x.txt", "reason": "not an image file (.txt)"}]
+    assert data["skipped"] == [
+        {"path": "a/x.txt", "reason": "not an image file (.txt)", "code": "not_image", "row": None}
+    ]
+    assert data["skipped_counts"] == {"not_image": 1} and data["skipped_total"] == 1
     assert DatasetReport.from_dict(data) == report
 
 
