@@ -2,9 +2,11 @@
 configuration a plan gives.
 
 A search is planned when it has a time budget and no epoch count (an epoch budget says how much
-to train already), its evaluator trains shared weights and the config asks for it (``plan``,
-default on). The plan is written to ``plan.json`` in the search's folder at its first start and
-read back on a resume, so a resumed search runs the very network its checkpoint holds.
+to train already), its evaluator trains shared weights (``planner.plan_search``: the proxy) or
+trains each child from scratch (``children.plan_children``: the children's size and time cap), and
+the config asks for it (``plan``, default on). The plan is written to ``plan.json`` in the
+search's folder at its first start and read back on a resume, so a resumed search runs the very
+network its checkpoint holds.
 The stored configuration is never changed: the plan fills only what the user left open (the
 size options they did not give, a ``batch_size`` of ``None``). Final training is planned the
 same way when it has a time budget and no epoch count, measuring the derived architecture's own
@@ -22,6 +24,7 @@ from typing import Any
 from searchcore.config import SearchConfig
 from searchcore.evaluators import evaluator_class
 from searchcore.files import atomic_write_json
+from searchcore.planning.children import plan_children
 from searchcore.planning.ladder import child_ladder
 from searchcore.planning.plan import FinalPlan, SearchPlan
 from searchcore.planning.planner import default_measure, plan_final, plan_search
@@ -35,7 +38,15 @@ DEFAULT_SEARCH_BATCH = 64  # an unplanned search with no batch size given
 def should_plan_search(config: SearchConfig) -> bool:
     cls = evaluator_class(config.evaluator)
     return (config.plan and config.budget_seconds is not None and config.max_epochs is None
-            and cls.trains_weights and cls.needs_dataset and space_class(config.space).task_kind == IMAGE)
+            and (cls.trains_weights or trains_children(config.evaluator)) and cls.needs_dataset
+            and space_class(config.space).task_kind == IMAGE)
+
+
+def trains_children(evaluator: str) -> bool:
+    """Whether ``evaluator`` trains each child from scratch for a time it takes as ``child_seconds``
+    (the ``scratch`` evaluator): its search is planned by ``planning.children``."""
+    cls = evaluator_class(evaluator)
+    return not cls.trains_weights and "child_seconds" in cls.schema.names()
 
 
 def search_plan(config: SearchConfig, data: Any, device: str, out_dir: Path) -> SearchPlan | None:
@@ -45,6 +56,10 @@ def search_plan(config: SearchConfig, data: Any, device: str, out_dir: Path) -> 
     path = out_dir / PLAN_NAME
     if path.exists():
         return SearchPlan.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    if trains_children(config.evaluator):
+        plan = children_plan(config, data, device)
+        atomic_write_json(path, plan.to_dict())
+        return plan
     plan = plan_search(config.space, dict(config.space_options), data.task(),
                        train_size=len(data.train.labels), valid_size=len(data.valid.labels),
                        budget_seconds=float(config.budget_seconds), batch_size=config.batch_size,
@@ -54,12 +69,29 @@ def search_plan(config: SearchConfig, data: Any, device: str, out_dir: Path) -> 
     return plan
 
 
+def children_plan(config: SearchConfig, data: Any, device: str) -> SearchPlan:
+    """``planning.children``'s plan for a search whose children train from scratch."""
+    cls = evaluator_class(config.evaluator)
+    options = {**cls.schema.defaults(), **config.evaluator_options}
+    m = config.archs_per_step or cls.suggested_samples_per_update
+    return plan_children(config.space, dict(config.space_options), data.task(),
+                         train_size=len(data.train.labels), valid_size=len(data.valid.labels),
+                         budget_seconds=float(config.budget_seconds),
+                         batch_size=options.get("batch_size") or config.batch_size, children_per_step=m,
+                         child_epochs=int(options.get("child_epochs") or 1), measure=default_measure(device))
+
+
 def planned_search_config(config: SearchConfig, plan: SearchPlan | None) -> SearchConfig:
-    """``config`` with the plan's proxy under the user's own options and its batch size."""
+    """``config`` with the plan's proxy under the user's own options and its batch size (and, for
+    children trained from scratch, their time cap unless the user set their epochs or seconds)."""
     if plan is None:
         return dataclasses.replace(config, batch_size=config.batch_size or DEFAULT_SEARCH_BATCH)
     options = {**plan.space_options, **config.space_options}
-    return dataclasses.replace(config, space_options=options, batch_size=config.batch_size or plan.batch_size)
+    evaluator_options = dict(config.evaluator_options)
+    if plan.child_seconds is not None and not {"child_epochs", "child_seconds"} & set(evaluator_options):
+        evaluator_options["child_seconds"] = plan.child_seconds
+    return dataclasses.replace(config, space_options=options, batch_size=config.batch_size or plan.batch_size,
+                               evaluator_options=evaluator_options)
 
 
 DEFAULT_FINAL_BATCH = 64  # an unplanned final training with no batch size given

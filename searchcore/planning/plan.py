@@ -20,6 +20,9 @@ class SearchPlan:
     minimum_budget_seconds: float  # the smallest budget that would (with the smallest proxy)
     message: str  # one sentence for the designer and the live page
     measured: list[dict[str, Any]] = field(default_factory=list)  # rung -> seconds per epoch
+    # children trained from scratch (``planning.children``): each child's time cap; ``seconds_per_epoch``
+    # and ``epochs`` are then a child's, ``derive_seconds`` one child's cost
+    child_seconds: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -69,6 +69,7 @@ def build_parts(config: SearchConfig, device: torch.device, *, should_stop: Call
         if plan is not None:
             config = plan(config, data)
             space = create_space(config.space, **config.space_options)
+            options = _evaluator_options(config)  # a plan may fill some (scratch: child_seconds)
         context = EvaluatorContext(space=space, device=device, seed=config.seed, data=data,
                                    should_stop=should_stop, on_step=on_step, batch_size=config.batch_size,
                                    budget_fraction=budget_fraction, executor=executor or InProcessExecutor(),

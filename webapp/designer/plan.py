@@ -2,7 +2,8 @@
 
 The same planner a run uses at its start (``searchcore.planning``), measured on this server's CPU
 with the chosen dataset's split sizes and native input: the search proxy (epochs, controller
-steps) for the search budget and the final child (epochs) for the final budget, each with a
+steps) for the search budget (for children trained from scratch: controller steps, the children's
+size and epochs) and the final child (epochs) for the final budget, each with a
 warning and the smallest budget that would do when it is too small. A worker on another device
 plans again when the run starts; the live page shows that plan.
 """
@@ -18,6 +19,8 @@ from searchcore.compat import needs_dataset
 from searchcore.config import SearchConfig
 from searchcore.evaluators import evaluator_class
 from searchcore.planning import default_measure, plan_final, plan_search
+from searchcore.planning.apply import trains_children
+from searchcore.planning.children import plan_children
 from searchcore.planning.ladder import child_ladder, proxy_ladder
 from searchcore.spaces import TaskSpec, create_space, space_class
 from searchcore.spaces.base import IMAGE
@@ -43,6 +46,13 @@ def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evalua
                                     controller_steps_per_epoch=_DEFAULTS["controller_steps_per_epoch"].default,
                                     derive_samples=_DEFAULTS["derive_samples"].default,
                                     measure=default_measure("cpu", threads=MEASURE_THREADS)).to_dict()
+    elif search_seconds and trains_children(evaluator) and proxy_ladder(space):
+        cls = evaluator_class(evaluator)
+        out["search"] = plan_children(space, options, task, train_size=train, valid_size=valid,
+                                      budget_seconds=search_seconds, batch_size=None,
+                                      children_per_step=cls.suggested_samples_per_update,
+                                      child_epochs=int(cls.schema.defaults()["child_epochs"]),
+                                      measure=default_measure("cpu", threads=MEASURE_THREADS)).to_dict()
     if final_seconds and child_ladder(space):
         arch = _typical_arch(space, options)
         out["final"] = plan_final(space, options, task, train_size=train, valid_size=valid,

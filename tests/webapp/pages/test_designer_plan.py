@@ -55,3 +55,24 @@ def test_a_table_search_is_not_planned(client_a):
 def test_the_designer_page_has_the_plan_box(client_a):
     html = client_a.get("/searches/new").content.decode()
     assert 'data-plan-url="/designer/plan"' in html and 'id="plan-box"' in html
+
+
+def test_a_scratch_search_shows_its_controller_steps_and_children(client_a, dataset, monkeypatch):
+    from searchcore.planning import StepTiming
+    from searchcore.planning.children import MIN_SCRATCH_STEPS
+    from webapp.designer import plan as designer_plan
+
+    def fast(device="cpu", arch=None, threads=None):
+        return lambda space, options, task, supernet, batch: StepTiming(train_step=1e-3, forward=3e-4)
+
+    monkeypatch.setattr(designer_plan, "default_measure", fast)
+    body = _plan(client_a, space="nas-rl-cnn", options={"num_layers": 3}, evaluator="scratch",
+                 dataset=dataset.pk, search_seconds=600.0, final_seconds=60.0).json()
+    search = body["search"]
+    assert search["meaningful"] and search["controller_steps"] >= MIN_SCRATCH_STEPS
+    assert search["child_seconds"] > 0 and "children, each trained from scratch" in search["message"]
+    monkeypatch.setattr(designer_plan, "default_measure", lambda device="cpu", arch=None, threads=None: (
+        lambda space, options, task, supernet, batch: StepTiming(train_step=1.0, forward=0.3)))
+    slow = _plan(client_a, space="nas-rl-cnn", options={"num_layers": 3}, evaluator="scratch",
+                 dataset=dataset.pk, search_seconds=60.0).json()["search"]
+    assert not slow["meaningful"] and "Give the search at least" in slow["message"]

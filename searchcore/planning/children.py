@@ -1,0 +1,74 @@
+"""Plan a search whose children train from scratch (the ``scratch`` evaluator) from its time budget.
+
+NAS-RL and NASNet train every sampled child on its own, which on a CPU takes minutes per child at
+the paper's sizes: with the default of 5 epochs a 10-minute search of ``nas-rl-cnn`` on 1,600
+CIFAR images scored a single child, so the controller never learned. A time budget therefore buys
+a number of controller steps first: the budget is split over ``MIN_SCRATCH_STEPS`` steps of ``m``
+children (plus the one derive may train), each child is capped at that share (``child_seconds``),
+and the children are built at the largest size of the space's proxy ladder (``channels``) that
+still gets ``MIN_CHILD_EPOCHS`` epochs in that share. A child that trains its epochs faster leaves
+time for more steps. Only what the user left open is planned: their ``child_epochs`` /
+``child_seconds`` and sizes are kept. The measured child is a seeded random architecture of the
+space (the children differ; the cap keeps a slow one within its share).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from searchcore.planning.ladder import fixed_by_user, proxy_ladder
+from searchcore.planning.plan import SearchPlan
+from searchcore.planning.planner import _largest_that_fits, _size_text, format_minutes, planned_batch
+from searchcore.spaces import TaskSpec
+
+MIN_SCRATCH_STEPS = 10  # controller updates a scratch search should get from its budget
+MIN_CHILD_EPOCHS = 2.0  # epochs a child should get within its share of the budget
+MIN_CHILD_SECONDS = 1.0  # the scratch evaluator's smallest child_seconds
+
+
+def plan_children(space: str, space_options: dict[str, Any], task: TaskSpec, *, train_size: int,
+                  valid_size: int, budget_seconds: float, batch_size: int | None, children_per_step: int,
+                  child_epochs: int, measure: Any) -> SearchPlan:
+    """The children's size, batch and time cap for ``budget_seconds`` (``measure`` as the planner's,
+    called with ``supernet=False``); ``child_epochs``: the epochs a child trains when not capped."""
+    batch = planned_batch(train_size, batch_size)
+    train_steps, valid_steps = math.ceil(train_size / batch), math.ceil(max(valid_size, 1) / batch)
+    children = MIN_SCRATCH_STEPS * children_per_step + 1  # + the child derive may train
+    share = budget_seconds / children
+
+    def cost(rung: dict[str, Any]) -> tuple[float, float]:
+        timing = measure(space, {**space_options, **rung}, task, False, batch)
+        epoch = train_steps * timing.train_seconds(batch) + valid_steps * timing.forward_seconds(batch)
+        return epoch, share / max(epoch, 1e-9)
+
+    def fits(epochs: float) -> bool:
+        return epochs >= MIN_CHILD_EPOCHS
+
+    rungs = fixed_by_user(proxy_ladder(space), space_options) or [{}]
+    rung, epoch, epochs, measured = _largest_that_fits(rungs, cost, fits)
+    per_child = min(share, child_epochs * epoch)  # a child stops at its epochs or at its share
+    steps = int(budget_seconds / max(per_child * children_per_step, 1e-9))
+    minimum = children * MIN_CHILD_EPOCHS * measured[0]["seconds_per_epoch"]
+    meaningful = fits(epochs)
+    return SearchPlan(space_options=rung, batch_size=batch, seconds_per_epoch=round(epoch, 3),
+                      epochs=round(min(epochs, child_epochs), 2), controller_steps=steps,
+                      derive_seconds=round(per_child, 2), meaningful=meaningful,
+                      minimum_budget_seconds=round(minimum, 1),
+                      message=_message(rung, min(epochs, child_epochs), steps, children_per_step, meaningful,
+                                       minimum),
+                      measured=measured, child_seconds=round(max(share, MIN_CHILD_SECONDS), 2))
+
+
+def _message(rung: dict[str, Any], epochs: float, steps: int, m: int, meaningful: bool,
+             minimum: float) -> str:
+    bought = (f"about {steps} controller steps of {m} children, each trained from scratch for about "
+              f"{epochs:.1f} epochs at {_size_text(rung)}")
+    if meaningful:
+        return f"This budget buys {bought}."
+    return (f"This budget buys only {bought}: too little for the controller to learn (it needs "
+            f"{MIN_SCRATCH_STEPS} steps with {MIN_CHILD_EPOCHS:.0f} epochs per child). "
+            f"Give the search at least {format_minutes(minimum)}.")
+
+
+__all__ = ["MIN_CHILD_EPOCHS", "MIN_SCRATCH_STEPS", "plan_children"]
