@@ -106,3 +106,41 @@ def test_the_account_and_datasets_pages_show_usage_and_quota(quota, user, settin
         assert 'data-testid="storage-quota">9.8\xa0KB<' in html and "(50 %)" in html, url
     account = client.get("/account/").content.decode()
     assert 'data-testid="active-searches">0<' in account and "of 6 searches queued or running" in account
+
+
+def test_deleting_a_dataset_frees_its_quota_unless_in_use(
+        quota, user, other_user, media_root, enqueued, django_capture_on_commit_callbacks) -> None:
+    from webapp.searches.models import Search
+
+    client = _client(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        pk = _upload(client, _zip()).json()["id"]
+    assert client.delete(f"/api/datasets/{pk}/").json()["errors"]["dataset"] == [
+        "It is still being validated; delete it once that is done."]
+    Dataset.objects.filter(pk=pk).update(status=Dataset.READY)
+    search = Search.objects.create(owner=user, dataset_id=pk, name="s", config={})
+    response = client.delete(f"/api/datasets/{pk}/")
+    assert response.status_code == 400
+    assert "1 search uses this dataset" in response.json()["errors"]["dataset"][0]
+    assert _client(other_user).delete(f"/api/datasets/{pk}/").status_code == 404
+    assert _upload(client, _zip()).status_code == 413 and _files(media_root)
+
+    search.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"/api/datasets/{pk}/").json() == {"id": pk, "deleted": True}
+    assert not Dataset.objects.filter(pk=pk).exists() and _files(media_root) == []
+    assert used_bytes(user) == 0 and _upload(client, _zip()).status_code == 201
+
+
+def test_the_datasets_page_deletes_or_says_why(quota, user, ready_dataset) -> None:
+    from webapp.searches.models import Search
+
+    client = Client()
+    client.force_login(user)
+    assert 'data-testid="delete-dataset"' in client.get("/datasets/").content.decode()
+    Search.objects.create(owner=user, dataset=ready_dataset, name="s", config={})
+    page = client.post(f"/datasets/{ready_dataset.pk}/delete", follow=True).content.decode()
+    assert "Cannot delete “cifar tiny”: 1 search uses this dataset" in page
+    Search.objects.all().delete()
+    page = client.post(f"/datasets/{ready_dataset.pk}/delete", follow=True).content.decode()
+    assert "Deleted “cifar tiny”." in page and not Dataset.objects.exists()

@@ -14,6 +14,7 @@ from webapp.api.serializers import (
     transfers_to_list,
 )
 from webapp.bodylimit import too_large_message
+from webapp.datasets.deletion import delete_dataset
 from webapp.datasets.models import Dataset
 from webapp.datasets.services import create_dataset
 from webapp.datasets.uploads import upload_too_large
@@ -47,9 +48,14 @@ def datasets(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"datasets": [dataset_to_dict(d) for d in rows]})
 
 
-@api_view("GET")
+@api_view("GET", "DELETE")
 def dataset_detail(request: HttpRequest, pk: int) -> JsonResponse:
+    """GET: the dataset and its report; DELETE: remove it (frees its storage quota; 400 while it is
+    validating or a search uses it)."""
     dataset = get_object_or_404(Dataset.objects.for_owner(request.user), pk=pk)
+    if request.method == "DELETE":
+        delete_dataset(dataset)
+        return JsonResponse({"id": pk, "deleted": True})
     return JsonResponse(dataset_to_dict(dataset, report=True))
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("datasets/new", views_datasets.dataset_new, name="dataset_new"),
     path("datasets/<int:pk>/", views_datasets.dataset_detail, name="dataset"),
     path("datasets/<int:pk>/status", views_datasets.dataset_status, name="dataset_status"),
+    path("datasets/<int:pk>/delete", views_datasets.dataset_delete, name="dataset_delete"),
     path("datasets/<int:pk>/thumbnails/<path:name>", views_datasets.dataset_thumbnail,
          name="dataset_thumbnail"),
     path("searches/", views_searches.search_list, name="searches"),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import mimetypes
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from webapp.bodylimit import too_large_message
+from webapp.datasets.deletion import delete_dataset
 from webapp.datasets.models import Dataset
 from webapp.datasets.quota import quota_summary
 from webapp.datasets.services import create_dataset
@@ -73,6 +75,20 @@ def _add_errors(form: DatasetUploadForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error("file", exc.messages)
+
+
+@login_required
+@require_POST
+def dataset_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The datasets page's Delete button: frees the dataset's storage, or says why it cannot."""
+    dataset = owned_dataset(request, pk)
+    try:
+        delete_dataset(dataset)
+    except ValidationError as exc:
+        messages.error(request, f"Cannot delete “{dataset.name}”: " + " ".join(exc.messages))
+    else:
+        messages.success(request, f"Deleted “{dataset.name}”.")
+    return redirect("pages:datasets")
 
 
 @login_required
