@@ -152,6 +152,16 @@ FILE_UPLOAD_TEMP_DIR = os.getenv("FILE_UPLOAD_TEMP_DIR") or None
 DATASET_MAX_UPLOAD_BYTES = envint("DATASET_MAX_UPLOAD_BYTES",
                                   os.getenv("DATASET_MAX_BYTES", str(2 * 1024**3)))
 DATASET_MAX_BYTES = DATASET_MAX_UPLOAD_BYTES  # the older name
+# Checking one upload (issue 11 item 4, worker/datasets.py): a time limit per dataset, after which it
+# fails with the reason and the datasets worker takes the next upload; caps on zip entries, manifest
+# rows, path/label length and classes (each refused with a clear message); skipped files kept per reason
+# in the health report (the rest are counted, so a 10^6-row manifest still makes a small report).
+DATASET_VALIDATION_SECONDS = envint("DATASET_VALIDATION_SECONDS", "600")
+DATASET_MAX_ZIP_ENTRIES = envint("DATASET_MAX_ZIP_ENTRIES", "1000000")
+DATASET_MAX_MANIFEST_ROWS = envint("DATASET_MAX_MANIFEST_ROWS", "1000000")
+DATASET_MAX_PATH_CHARS = envint("DATASET_MAX_PATH_CHARS", "1024")
+DATASET_MAX_CLASSES = envint("DATASET_MAX_CLASSES", "10000")
+DATASET_REPORT_EXAMPLES = envint("DATASET_REPORT_EXAMPLES", "20")
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024))
 FILE_UPLOAD_HANDLERS = [
     "webapp.datasets.uploads.LimitedUploadHandler",

@@ -8,11 +8,13 @@ from celery import Task
 
 from webapp.celery_app import app
 from worker import lease
+from worker.validation_time import ValidationTask, hard_time_limit, soft_time_limit
 
 logger = logging.getLogger(__name__)
 
 
-@app.task(name="worker.tasks.validate_dataset")
+@app.task(name="worker.tasks.validate_dataset", base=ValidationTask,
+          soft_time_limit=soft_time_limit(), time_limit=hard_time_limit())
 def validate_dataset(dataset_id: int) -> None:
     from worker.datasets import validate_dataset as validate
 

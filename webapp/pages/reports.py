@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from searchcore.data.issues import REASONS
 from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 
 THUMBS_PER_CLASS = 8
+SKIPPED_SHOWN = 20  # examples per reason on the page
 
 
 def dataset_context(dataset: Dataset) -> dict[str, Any]:
@@ -29,15 +31,39 @@ def dataset_context(dataset: Dataset) -> dict[str, Any]:
         "image_sizes": sorted((report.get("image_sizes") or {}).items(), key=lambda kv: -kv[1]),
         "image_modes": sorted((report.get("modes") or {}).items(), key=lambda kv: -kv[1]),
         "native": native_summary(dataset),
-        "skipped": report.get("skipped") or [],
+        **skipped_context(report),
         "warnings": report.get("warnings") or [],
         "text_stats": _text_stats(report) if dataset.kind == Dataset.TEXT else [],
     }
 
 
+def skipped_context(report: dict[str, Any]) -> dict[str, Any]:
+    """The skipped files as the page shows them: a count per reason (``skipped_counts``) and the
+    examples validation kept (the first few of each reason; a report made before counts were
+    kept has every issue in ``skipped`` and no counts)."""
+    counts = dict(report.get("skipped_counts") or {})
+    skipped: list[dict[str, Any]] = []
+    shown: dict[str, int] = {}
+    for issue in report.get("skipped") or []:
+        if not isinstance(issue, dict):
+            continue
+        code = str(issue.get("code") or "other")
+        if not report.get("skipped_counts"):
+            counts[code] = counts.get(code, 0) + 1
+        if shown.get(code, 0) < SKIPPED_SHOWN:  # a report stored before the cap may list 10^6
+            shown[code] = shown.get(code, 0) + 1
+            skipped.append(issue)
+    groups = [{"code": code, "label": REASONS.get(code, code), "count": n}
+              for code, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    total = sum(counts.values())
+    return {"skipped": skipped, "skipped_groups": groups, "skipped_total": total,
+            "skipped_hidden": max(total - len(skipped), 0)}
+
+
 def _text_stats(report: dict[str, Any]) -> list[tuple[str, Any]]:
     """Flat (label, value) rows for a text corpus report, whatever keys validation wrote."""
-    skip = {"skipped", "warnings", "class_names", "counts", "split_counts", "image_sizes", "thumbnails",
+    skip = {"skipped", "skipped_counts", "skipped_total",
+            "warnings", "class_names", "counts", "split_counts", "image_sizes", "thumbnails",
             "modes", "native"}
     rows: list[tuple[str, Any]] = []
     for key, value in report.items():
