@@ -254,8 +254,9 @@ class ApiClient:
         self.token = token
 
     def request(self, method: str, path: str, body: bytes | None = None,
-                content_type: str | None = None) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.base_url + path, data=body, method=method)
+                content_type: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.base_url + path, data=body, method=method,
+                                         headers=headers or {})
         if self.token:
             request.add_header("Authorization", f"Token {self.token}")
         if content_type:
@@ -270,11 +271,12 @@ class ApiClient:
         status, body = self.request("GET", path)
         return status, json.loads(body)
 
-    def post(self, path: str, data: Any = None) -> tuple[int, Any]:
-        status, body = self.request("POST", path, json.dumps(data).encode(), "application/json")
+    def post(self, path: str, data: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        status, body = self.request("POST", path, json.dumps(data).encode(), "application/json", headers)
         return status, json.loads(body)
 
-    def upload(self, path: str, fields: dict[str, str], file_field: str, file_path: Path) -> tuple[int, Any]:
+    def upload(self, path: str, fields: dict[str, str], file_field: str, file_path: Path,
+               headers: dict[str, str] | None = None) -> tuple[int, Any]:
         boundary = uuid.uuid4().hex
         parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
                  for k, v in fields.items()]
@@ -282,7 +284,7 @@ class ApiClient:
                 f'filename="{file_path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n')
         parts.append(head.encode())
         body = b"".join(parts) + file_path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-        status, raw = self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
+        status, raw = self.request("POST", path, body, f"multipart/form-data; boundary={boundary}", headers)
         return status, json.loads(raw)
 
     def wait_for(self, path: str, done: Any, timeout: float = 120.0, every: float = 0.25) -> Any:

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "webapp.datasets",
     "webapp.searches",
     "webapp.api",
+    "webapp.outbox",
+    "webapp.idempotency",
 ]
 # The pages/designer apps are written beside this file; register them once they exist.
 for _app in ("pages", "designer"):
@@ -203,6 +205,11 @@ NB201_TABLE = Path(os.getenv("NB201_TABLE", str(BASE_DIR / "tests" / "fixtures" 
 SEARCH_MAX_ATTEMPTS = envint("SEARCH_MAX_ATTEMPTS", "3")
 SEARCH_LEASE_SECONDS = envint("SEARCH_LEASE_SECONDS", "120")
 SEARCH_MAX_BUDGET_SECONDS = envint("SEARCH_MAX_BUDGET_SECONDS", str(12 * 3600))
+# Durable enqueue (issue 11 item 5): each worker sends messages the broker could not take (the outbox)
+# every OUTBOX_POLL_SECONDS, and tops the searches queue up to one message per queued search every
+# QUEUE_RECONCILE_SECONDS (a message lost with a Redis restart without its append-only file).
+OUTBOX_POLL_SECONDS = envint("OUTBOX_POLL_SECONDS", "2")
+QUEUE_RECONCILE_SECONDS = envint("QUEUE_RECONCILE_SECONDS", "30")
 # Per-user limits (webapp/searches/limits.py, webapp/datasets/quota.py): searches queued + running +
 # cancelling at once (a search with controls is 3), searches started per minute (429 + Retry-After),
 # and the unpacked bytes of all of a user's datasets (an upload past it: 413, nothing kept).

@@ -22,6 +22,9 @@ from celery.signals import worker_ready  # noqa: E402
 
 from webapp.celery_app import app  # noqa: E402
 from worker import tasks  # noqa: E402,F401  (registers the tasks)
+from worker.dispatcher import Dispatcher  # noqa: E402
+
+app.steps["worker"].add(Dispatcher)  # sends what the broker could not take (durable enqueue)
 
 logger = logging.getLogger(__name__)
 

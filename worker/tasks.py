@@ -8,6 +8,7 @@ from celery import Task
 
 from webapp.celery_app import app
 from worker import lease
+from worker.scheduling import claim_for_message
 from worker.validation_time import ValidationTask, hard_time_limit, soft_time_limit
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ def validate_dataset(dataset_id: int) -> None:
 
 @app.task(name="worker.tasks.run_search", bind=True, max_retries=None)
 def run_search(self: Task, search_id: int) -> None:
-    claim = lease.claim(search_id)
+    """Run the search this message is for if it is being resumed, else the fairest queued one."""
+    search_id, claim = claim_for_message(search_id)
     if claim.outcome == lease.BUSY:
         # Another process holds a live lease (e.g. this is a re-delivery after a worker crash):
         # look again when that lease runs out; the claim then succeeds if nobody renewed it.

@@ -44,8 +44,9 @@ SCHEMA = Schema("scratch evaluator", (
     Option("child_epochs", "int", DEFAULT_CHILD_EPOCHS,
            "epochs each child is trained from scratch (empty: child_seconds only)",
            minimum=1, maximum=1000, nullable=True),
-    Option("child_seconds", "float", None, "seconds each child is trained at most (empty: child_epochs only)",
-           minimum=1.0, maximum=86_400.0, nullable=True),
+    Option("child_seconds", "float", None,
+           "seconds each child is trained at most (empty: planned from a time budget when neither this "
+           "nor child_epochs is set, else child_epochs only)", minimum=1.0, maximum=86_400.0, nullable=True),
     Option("batch_size", "int", None, "images per training step of a child (empty: the search's)",
            minimum=1, maximum=4096, nullable=True),
     Option("lr", "float", 0.05, "a child's peak SGD learning rate (cosine to 0)", minimum=1e-6, maximum=10.0),

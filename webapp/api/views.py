@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
@@ -13,12 +15,15 @@ from webapp.api.serializers import (
     search_to_dict,
     transfers_to_list,
 )
+from webapp.api.unavailable import database_unavailable_is_503
 from webapp.bodylimit import too_large_message
 from webapp.datasets.deletion import delete_dataset
 from webapp.datasets.models import Dataset
-from webapp.datasets.services import create_dataset
+from webapp.datasets.services import VALIDATE_TASK, create_dataset
 from webapp.datasets.uploads import upload_too_large
 from webapp.designer.catalog import catalogue
+from webapp.idempotency.services import create_once, fingerprint, key_from
+from webapp.outbox.services import is_pending
 from webapp.searches import services
 from webapp.searches.comparison import comparison
 from webapp.searches.events import events_after
@@ -36,14 +41,18 @@ def _int_param(request: HttpRequest, name: str, default: int) -> int:
 
 
 @api_view("GET", "POST")
+@database_unavailable_is_503
 def datasets(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload_too_large(request):
             message = too_large_message(request.path)
             return JsonResponse({"error": message, "errors": {"file": [message]}}, status=413)
-        return _created(create_dataset(request.user, request.POST.get("name", ""), upload,
-                                       kind=request.POST.get("kind") or None))
+        name, kind = request.POST.get("name", ""), request.POST.get("kind") or None
+        asked = fingerprint([name, kind, getattr(upload, "name", None), getattr(upload, "size", None)])
+        pk, replayed = create_once(request.user, "datasets", key_from(request.headers), asked,
+                                   lambda: create_dataset(request.user, name, upload, kind=kind))
+        return _created(Dataset.objects.get(pk=pk), VALIDATE_TASK, replayed)
     rows = Dataset.objects.for_owner(request.user)[:LIST_LIMIT]
     return JsonResponse({"datasets": [dataset_to_dict(d) for d in rows]})
 
@@ -72,14 +81,16 @@ def dataset_thumbnail(request: HttpRequest, pk: int, name: str) -> FileResponse:
 
 
 @api_view("GET", "POST")
+@database_unavailable_is_503
 def searches(request: HttpRequest) -> JsonResponse:
     if request.method == "POST":
-        search = services.create_search(request.user, read_json(request))
-        controls = list(search.controls.order_by("pk"))
-        if not controls:
-            return _created(search)
-        body = {"id": search.pk, "status": search.status, "controls": controls_to_list(controls)}
-        return JsonResponse(body, status=201)  # asked for with "controls": true
+        data = read_json(request)
+        pk, replayed = create_once(request.user, "searches", key_from(request.headers), fingerprint(data),
+                                   lambda: services.create_search(request.user, data))
+        search = Search.objects.get(pk=pk)
+        controls = list(search.controls.order_by("pk"))  # asked for with "controls": true
+        extra = {"controls": controls_to_list(controls)} if controls else {}
+        return _created(search, services.RUN_TASK, replayed, extra)
     rows = Search.objects.for_owner(request.user)[:LIST_LIMIT]
     return JsonResponse({"searches": [search_to_dict(s) for s in rows]})
 
@@ -164,7 +175,18 @@ def spaces(request: HttpRequest) -> JsonResponse:
     })
 
 
-def _created(obj: Dataset | Search) -> JsonResponse:
-    """201 with the new dataset's or search's id and status (the client polls the detail for more)."""
-    return JsonResponse({"id": obj.pk, "status": obj.status}, status=201)
+def _created(obj: Dataset | Search, task: str, replayed: bool = False,
+             extra: dict[str, Any] | None = None) -> JsonResponse:
+    """201 with the new dataset's or search's id and status (the client polls the detail for more);
+    200 and ``Idempotent-Replayed`` for a repeated ``Idempotency-Key``. While the broker cannot take
+    the task, ``"queue": "pending"`` says it is saved and starts by itself once the queue is back."""
+    body: dict[str, Any] = {"id": obj.pk, "status": obj.status, **(extra or {})}
+    if is_pending(task, obj.pk):
+        body["queue"] = "pending"
+        body["message"] = ("Saved. The task queue is unavailable right now; this will start by itself "
+                           "when the queue is back (no need to send it again).")
+    response = JsonResponse(body, status=200 if replayed else 201)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
 

@@ -22,9 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from webapp.celery_app import enqueue
 from webapp.datasets.models import Dataset
 from webapp.datasets.quota import check_quota, unpacked_bytes
+from webapp.outbox.services import enqueue_on_commit
 from webapp.quotas import lock_owner
 from webapp.redaction import redact_paths
 
@@ -57,7 +57,7 @@ def create_dataset(
             raise
         dataset.file.name = relative
         dataset.save(update_fields=["file"])
-        transaction.on_commit(lambda: enqueue(VALIDATE_TASK, dataset.pk))
+        enqueue_on_commit(VALIDATE_TASK, dataset.pk)
     logger.info("dataset %s uploaded by %s (%s bytes)", dataset.pk, owner, dataset.size)
     return dataset
 

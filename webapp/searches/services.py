@@ -8,7 +8,6 @@ id from the ``searches`` queue and claims it with a lease (``worker/lease.py``).
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webapp.celery_app import enqueue
+from webapp.outbox.services import enqueue_on_commit
 from webapp.quotas import lock_owner
 from webapp.searches.config import clean_search_data
 from webapp.searches.controls import ROLES, control_problem, control_requests, controls_flag
 from webapp.searches.events import append_event
+from webapp.searches.fairness import queued_in_fair_order
 from webapp.searches.limits import check_search_limits
 from webapp.searches.models import Search
 from webapp.searches.status import cancel_target
@@ -49,7 +49,7 @@ def create_search(owner: Any, data: dict[str, Any]) -> Search:
     with transaction.atomic():
         _hold_limits(owner, adding)
         search = Search.objects.create(owner=owner, dataset=dataset, name=name, config=config)
-        transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
+        enqueue_on_commit(RUN_TASK, search.pk)
         if controls:
             create_controls(search)
     logger.info("search %s queued by %s: %s", search.pk, owner, config["space"])
@@ -75,7 +75,7 @@ def create_controls(search: Search) -> tuple[list[Search], bool]:
                                           control_of=search, role=role)
                     for role, dataset, name, config in cleaned]
             for row in rows:
-                transaction.on_commit(lambda pk=row.pk: enqueue(RUN_TASK, pk))
+                enqueue_on_commit(RUN_TASK, row.pk)
     except IntegrityError:  # another request made them first
         return list(search.controls.order_by("pk")), False
     logger.info("search %s: controls %s queued", search.pk, [row.pk for row in rows])
@@ -91,7 +91,7 @@ def create_transfer(source: Search, data: Any) -> Search:
         _hold_limits(source.owner, 1)
         search = Search.objects.create(owner=source.owner, dataset=dataset, name=name, config=config,
                                        transfer_of=source, best=transfer_best(source))
-        transaction.on_commit(lambda: enqueue(RUN_TASK, search.pk))
+        enqueue_on_commit(RUN_TASK, search.pk)
     logger.info("search %s: transfer %s queued on dataset %s", source.pk, search.pk, dataset.pk)
     return search
 
@@ -124,7 +124,7 @@ def rerun_search(search: Search) -> Search:
             owner=search.owner, dataset=search.dataset, name=_rerun_name(search.name), config=search.config,
             transfer_of=search.transfer_of,
         )
-        transaction.on_commit(lambda: enqueue(RUN_TASK, new.pk))
+        enqueue_on_commit(RUN_TASK, new.pk)
     logger.info("search %s re-run as %s", search.pk, new.pk)
     return new
 
@@ -141,17 +141,16 @@ def _rerun_name(name: str) -> str:
 
 
 def queue_position(search: Search) -> int | None:
-    """1 for the next search to run (over all users, oldest first); ``None`` unless queued."""
+    """1 for the next search to run, in the fair order the worker claims in (``fairness``: round-robin
+    over users, least recently served first); ``None`` unless queued."""
     if search.status != Search.QUEUED:
         return None
-    return Search.objects.filter(status=Search.QUEUED, pk__lt=search.pk).count() + 1
+    return queue_positions([search]).get(search.pk)
 
 
 def queue_positions(searches: Iterable[Search]) -> dict[int, int]:
     """``queue_position`` for many searches in one query (the list page): pk -> position, queued only."""
-    queued = sorted(s.pk for s in searches if s.status == Search.QUEUED)
-    if not queued:
+    wanted = {s.pk for s in searches if s.status == Search.QUEUED}
+    if not wanted:
         return {}
-    ahead = list(Search.objects.filter(status=Search.QUEUED, pk__lte=queued[-1])
-                 .order_by("pk").values_list("pk", flat=True))
-    return {pk: bisect_left(ahead, pk) + 1 for pk in queued}
+    return {pk: i + 1 for i, pk in enumerate(queued_in_fair_order()) if pk in wanted}

@@ -1,0 +1,106 @@
+"""The workers' dispatcher: messages the broker could not take are sent once it is back.
+
+A Celery worker bootstep (no extra process, no thread: it runs on the worker's own timer in the
+main process, between consuming messages, so it pauses while the broker is unreachable and
+resumes with the connection). Each tick
+
+- sends the outbox (``webapp.outbox``) for the tasks routed to the queues this worker consumes:
+  rows saved while Redis was down get their message within ``OUTBOX_POLL_SECONDS`` of it coming back;
+- on the ``searches`` worker, every ``QUEUE_RECONCILE_SECONDS``, tops the queue up to one waiting
+  message per queued search. Search messages are turns (``worker/scheduling.py``), so the count is
+  all that matters; this heals messages lost from Redis itself (restarted without its append-only
+  file, flushed). An extra message is a no-op, a missing one would leave a search queued forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from celery import bootsteps
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+from kombu.exceptions import ChannelError
+
+from webapp.celery_app import SEARCH_QUEUE, enqueue
+from webapp.outbox.services import send_pending
+from webapp.searches.fairness import queued_in_fair_order
+from webapp.searches.models import Search
+
+logger = logging.getLogger(__name__)
+
+RUN_TASK = "worker.tasks.run_search"
+SETTLE_SECONDS = 5.0  # a search younger than this may still be sending its own message
+
+
+def tasks_for(queues: set[str], routes: dict[str, dict[str, str]]) -> list[str]:
+    """The task names routed to ``queues`` (``task_routes`` of ``webapp.celery_app``)."""
+    return sorted(name for name, route in routes.items() if route.get("queue") in queues)
+
+
+def waiting_messages(app: Any, queue: str) -> int:
+    """Messages waiting in ``queue`` (not those a worker has taken)."""
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1)
+        try:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:  # Redis has no key for an empty queue
+            return 0
+
+
+def top_up_searches(app: Any, older_than: float) -> int:
+    """Send one message per queued search beyond those waiting; returns how many were sent.
+
+    Searches queued in the last ``older_than`` s are not counted: their own message may be on its
+    way (sent right after their commit); counting them would only send extra (harmless) turns."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    settled = Search.objects.filter(status=Search.QUEUED, created__lt=cutoff).count()
+    if not settled:
+        return 0
+    missing = settled - waiting_messages(app, SEARCH_QUEUE)
+    for search_id in queued_in_fair_order()[:max(0, missing)]:  # a label: the message runs the fairest
+        enqueue(RUN_TASK, search_id)
+    if missing > 0:
+        logger.warning("searches queue: %s queued search(es), %s message(s) missing; sent them", settled,
+                       missing)
+    return max(0, missing)
+
+
+class Dispatcher(bootsteps.StartStopStep):
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.tref: Any = None
+        self.queues: set[str] = set()
+        self.tasks: list[str] = []
+        self.poll = float(settings.OUTBOX_POLL_SECONDS)
+        self.reconcile_every = float(settings.QUEUE_RECONCILE_SECONDS)
+        self.last_reconcile = time.monotonic()  # start-up recovery has just re-enqueued everything
+
+    def start(self, worker: Any) -> None:
+        self.app = worker.app
+        self.queues = set(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
+        self.tasks = tasks_for(self.queues, worker.app.conf.task_routes)
+        self.tref = worker.timer.call_repeatedly(self.poll, self.tick)
+        logger.info("dispatcher: outbox for %s every %.0f s", ", ".join(self.tasks), self.poll)
+
+    def stop(self, worker: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+    def tick(self) -> None:
+        try:
+            send_pending(self.tasks, older_than=self.poll)
+            due = time.monotonic() - self.last_reconcile >= self.reconcile_every
+            if SEARCH_QUEUE in self.queues and due:
+                self.last_reconcile = time.monotonic()
+                top_up_searches(self.app, older_than=SETTLE_SECONDS)
+        except Exception:  # noqa: BLE001 - a broker or DB hiccup: the next tick tries again
+            logger.warning("dispatcher tick failed; retrying in %.0f s", self.poll, exc_info=True)
+        finally:
+            close_old_connections()
