@@ -24,7 +24,7 @@ from typing import Any
 from searchcore.config import SearchConfig
 from searchcore.evaluators import evaluator_class
 from searchcore.files import atomic_write_json
-from searchcore.planning.children import plan_children
+from searchcore.planning.children import median_measure, plan_children, typical_children
 from searchcore.planning.ladder import child_ladder
 from searchcore.planning.plan import FinalPlan, SearchPlan
 from searchcore.planning.planner import default_measure, plan_final, plan_search
@@ -78,7 +78,9 @@ def children_plan(config: SearchConfig, data: Any, device: str) -> SearchPlan:
                          train_size=len(data.train.labels), valid_size=len(data.valid.labels),
                          budget_seconds=float(config.budget_seconds),
                          batch_size=options.get("batch_size") or config.batch_size, children_per_step=m,
-                         child_epochs=int(options.get("child_epochs") or 1), measure=default_measure(device))
+                         child_epochs=int(options.get("child_epochs") or 1),
+                         measure=median_measure([default_measure(device, arch) for arch in
+                                                 typical_children(config.space, dict(config.space_options))]))
 
 
 def planned_search_config(config: SearchConfig, plan: SearchPlan | None) -> SearchConfig:

@@ -8,23 +8,30 @@ children (plus the one derive may train), each child is capped at that share (``
 and the children are built at the largest size of the space's proxy ladder (``channels``) that
 still gets ``MIN_CHILD_EPOCHS`` epochs in that share. A child that trains its epochs faster leaves
 time for more steps. Only what the user left open is planned: their ``child_epochs`` /
-``child_seconds`` and sizes are kept. The measured child is a seeded random architecture of the
-space (the children differ; the cap keeps a slow one within its share).
+``child_seconds`` and sizes are kept. A size's cost is the median of ``MEASURED_CHILDREN`` seeded
+random architectures of the space (children differ several-fold; the cap keeps a slow one within
+its share).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import statistics
 from typing import Any
 
+import torch
+
+from searchcore.planning.costs import StepTiming
 from searchcore.planning.ladder import fixed_by_user, proxy_ladder
 from searchcore.planning.plan import SearchPlan
 from searchcore.planning.planner import _largest_that_fits, _size_text, format_minutes, planned_batch
-from searchcore.spaces import TaskSpec
+from searchcore.spaces import TaskSpec, create_space
 
 MIN_SCRATCH_STEPS = 10  # controller updates a scratch search should get from its budget
 MIN_CHILD_EPOCHS = 2.0  # epochs a child should get within its share of the budget
 MIN_CHILD_SECONDS = 1.0  # the scratch evaluator's smallest child_seconds
+MEASURED_CHILDREN = 3  # typical children measured per size (the median is planned with)
 
 
 def plan_children(space: str, space_options: dict[str, Any], task: TaskSpec, *, train_size: int,
@@ -58,6 +65,27 @@ def plan_children(space: str, space_options: dict[str, Any], task: TaskSpec, *, 
                       message=_message(rung, min(epochs, child_epochs), steps, children_per_step, meaningful,
                                        minimum),
                       measured=measured, child_seconds=round(max(share, MIN_CHILD_SECONDS), 2))
+
+
+def typical_children(space: str, space_options: dict[str, Any], count: int = MEASURED_CHILDREN) -> list[dict]:
+    """``count`` seeded random architectures of the space (as JSON) to measure: children differ
+    several-fold in cost (measured on nas-rl-cnn at 8 channels: 8 s to 50 s per epoch of 1,600 images)."""
+    instance = create_space(space, **space_options)
+    archs = []
+    for seed in range(count):
+        arch = instance.sample_random(torch.Generator().manual_seed(seed))
+        archs.append(json.loads(json.dumps({"space": space, **instance.arch_to_json(arch)})))
+    return archs
+
+
+def median_measure(measures: list[Any]) -> Any:
+    """One ``Measure`` whose step timing is the median of ``measures``' (one per typical child)."""
+    def measure(space: str, options: dict[str, Any], task: TaskSpec, supernet: bool,
+                batch: int) -> StepTiming:
+        timings = [m(space, options, task, supernet, batch) for m in measures]
+        return StepTiming(train_step=statistics.median(t.train_seconds(batch) for t in timings),
+                          forward=statistics.median(t.forward_seconds(batch) for t in timings), batch=batch)
+    return measure
 
 
 def _message(rung: dict[str, Any], epochs: float, steps: int, m: int, meaningful: bool,

@@ -20,7 +20,7 @@ from searchcore.config import SearchConfig
 from searchcore.evaluators import evaluator_class
 from searchcore.planning import default_measure, plan_final, plan_search
 from searchcore.planning.apply import trains_children
-from searchcore.planning.children import plan_children
+from searchcore.planning.children import median_measure, plan_children, typical_children
 from searchcore.planning.ladder import child_ladder, proxy_ladder
 from searchcore.spaces import TaskSpec, create_space, space_class
 from searchcore.spaces.base import IMAGE
@@ -52,7 +52,9 @@ def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evalua
                                       budget_seconds=search_seconds, batch_size=None,
                                       children_per_step=cls.suggested_samples_per_update,
                                       child_epochs=int(cls.schema.defaults()["child_epochs"]),
-                                      measure=default_measure("cpu", threads=MEASURE_THREADS)).to_dict()
+                                      measure=median_measure([
+                                          default_measure("cpu", arch, threads=MEASURE_THREADS)
+                                          for arch in typical_children(space, options)])).to_dict()
     if final_seconds and child_ladder(space):
         arch = _typical_arch(space, options)
         out["final"] = plan_final(space, options, task, train_size=train, valid_size=valid,

@@ -13,7 +13,13 @@ from searchcore.config import SearchConfig
 from searchcore.events import ListSink
 from searchcore.planning import StepTiming
 from searchcore.planning import apply as plan_apply
-from searchcore.planning.children import MIN_CHILD_EPOCHS, MIN_SCRATCH_STEPS, plan_children
+from searchcore.planning.children import (
+    MEASURED_CHILDREN,
+    MIN_CHILD_EPOCHS,
+    MIN_SCRATCH_STEPS,
+    median_measure,
+    plan_children,
+)
 from searchcore.planning.ladder import proxy_ladder
 from searchcore.search.loop import run_search
 from searchcore.spaces import TaskSpec
@@ -95,7 +101,13 @@ def _config(**overrides: Any) -> SearchConfig:
 def test_a_timed_scratch_search_runs_its_plan_and_keeps_it_on_resume(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     costs = ChildCosts(unit=1e-5)
-    monkeypatch.setattr(plan_apply, "default_measure", lambda device: costs)
+    measured_archs: list[dict[str, Any]] = []
+
+    def measure_for(device: str, arch: dict[str, Any]) -> ChildCosts:
+        measured_archs.append(arch)
+        return costs
+
+    monkeypatch.setattr(plan_apply, "default_measure", measure_for)
     seen: list[dict[str, Any]] = []
     real = plan_apply.planned_search_config
 
@@ -118,7 +130,9 @@ def test_a_timed_scratch_search_runs_its_plan_and_keeps_it_on_resume(tmp_path: P
     def no_measuring(*args: Any) -> Any:
         raise AssertionError("a resumed search must not plan again")
 
-    monkeypatch.setattr(plan_apply, "default_measure", lambda device: no_measuring)
+    assert len(measured_archs) == MEASURED_CHILDREN  # the median of typical children
+    assert len({json.dumps(a, sort_keys=True) for a in measured_archs}) == MEASURED_CHILDREN
+    monkeypatch.setattr(plan_apply, "default_measure", lambda device, arch=None: no_measuring)
     assert run_search(_config(), tmp_path).status == "succeeded"
 
 
@@ -127,3 +141,13 @@ def test_the_users_child_epochs_or_seconds_are_kept() -> None:
     for given in ({"child_epochs": 3}, {"child_seconds": 9.0}, {"child_epochs": None}):
         planned = plan_apply.planned_search_config(_config(evaluator_options=given), plan)
         assert planned.evaluator_options == given
+
+
+def test_a_size_costs_the_median_of_its_typical_children() -> None:
+    def fixed(seconds: float) -> Any:
+        timing = StepTiming(train_step=seconds, forward=seconds / 3, batch=16)
+        return lambda space, options, task, supernet, batch: timing
+
+    timing = median_measure([fixed(1.0), fixed(9.0), fixed(2.0)])("nas-rl-cnn", {}, TASK, False, 32)
+    assert timing.train_seconds(32) == pytest.approx(4.0)  # the median of 2, 18 and 4 s at batch 32
+    assert timing.forward_seconds(32) == pytest.approx(4 / 3)
