@@ -74,7 +74,15 @@ def space_class(name: str) -> type[SearchSpace]:
 
 def _load_builtin_spaces() -> None:
     # Imported lazily so the registry module itself has no import cycle with the spaces.
-    from searchcore.spaces import enas_macro, enas_micro, nas_rl_cnn, nasnet, nb201, resnet  # noqa: F401
+    from searchcore.spaces import (  # noqa: F401
+        enas_macro,
+        enas_micro,
+        enas_rnn,
+        nas_rl_cnn,
+        nasnet,
+        nb201,
+        resnet,
+    )
 
 
 __all__ = [

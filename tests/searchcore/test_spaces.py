@@ -22,18 +22,63 @@ from searchcore.spaces import (
     unregister_space,
 )
 from searchcore.spaces._micro_space import MicroSpace, create_micro_space
+from searchcore.spaces.base import LANGUAGE
 from searchcore.spaces.ops import OPS, ReLUConvBN
 
 SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3, "blocks_per_stage": 1}
 TASKS = [(TaskSpec(3, 16, 10), 2), (TaskSpec(1, 16, 5), 1),
          (TaskSpec(3, 9, 4), 2), (TaskSpec(1, 13, 3), 1)]  # odd sides halve like the strided convs
+LANGUAGE_TASKS = [(TaskSpec.language(30, 5), 2), (TaskSpec.language(7, 1), 1)]  # (seq_len, batch) ids
 SPACES = list_spaces()
 SUPERNET_SPACES = [name for name in SPACES if space_class(name).has_supernet]  # weight sharing possible
+IMAGE_SPACES = [name for name in SPACES if space_class(name).task_kind != LANGUAGE]
+
+
+def is_language(name: str) -> bool:
+    return space_class(name).task_kind == LANGUAGE
+
+
+def tasks_for(name: str) -> list[tuple[TaskSpec, int]]:
+    return LANGUAGE_TASKS if is_language(name) else TASKS
+
+
+def task_for(name: str) -> TaskSpec:
+    """The task each single-task test uses: a 16x16 RGB image, or a 30-word vocabulary."""
+    return tasks_for(name)[0][0]
+
+
+def inputs(task: TaskSpec, batch: int, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    if task.kind == LANGUAGE:
+        return torch.randint(0, task.vocab_size, (task.seq_len, batch), generator=generator)
+    return torch.randn(batch, task.in_channels, task.image_size, task.image_size, generator=generator)
+
+
+def targets(task: TaskSpec, batch: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(99)
+    shape = (task.seq_len, batch) if task.kind == LANGUAGE else (batch,)
+    return torch.randint(0, task.num_classes, shape, generator=generator)
+
+
+def out_shape(task: TaskSpec, batch: int) -> tuple[int, ...]:
+    """Image: one row of class logits per image; language: one row of word logits per position."""
+    if task.kind == LANGUAGE:
+        return (task.seq_len, batch, task.vocab_size)
+    return (batch, task.num_classes)
+
+
+def loss_of(out: Any, y: torch.Tensor) -> torch.Tensor:
+    out = logits(out)
+    return nn.functional.cross_entropy(out.reshape(-1, out.size(-1)), y.reshape(-1))
+
+
+SMALL_LANGUAGE = {"num_nodes": 4, "hidden_size": 8}  # 4 nodes: a sampled cell leaves edges unused
 
 
 def small_space(name: str, **extra: Any) -> SearchSpace:
     names = space_class(name).schema.names()
-    return create_space(name, **{k: v for k, v in SMALL.items() if k in names}, **extra)
+    small = {**SMALL, **SMALL_LANGUAGE} if is_language(name) else SMALL
+    return create_space(name, **{k: v for k, v in small.items() if k in names}, **extra)
 
 
 def archs(space: SearchSpace, n: int = 4, seed: int = 0) -> list[Any]:
@@ -62,36 +107,36 @@ def test_the_mission_spaces_are_registered() -> None:
     assert {"enas-micro", "enas-macro", "nb201"} <= set(SPACES)
 
 
-@pytest.mark.parametrize("name", SPACES)
-@pytest.mark.parametrize(("task", "batch"), TASKS)
+@pytest.mark.parametrize(("name", "task", "batch"),
+                         [(name, task, batch) for name in SPACES for task, batch in tasks_for(name)])
 def test_supernet_and_child_forward_shapes(name: str, task: TaskSpec, batch: int) -> None:
     space = small_space(name)
     supernet = space.build_supernet(task) if space.has_supernet else None
-    x = torch.randn(batch, task.in_channels, task.image_size, task.image_size)
+    x = inputs(task, batch)
     for arch in archs(space, 2):
         for mode in (True, False):
             child = space.build_child(arch, task).train(mode)
-            assert logits(child(x)).shape == (batch, task.num_classes)
+            assert logits(child(x)).shape == out_shape(task, batch)
             if supernet is not None:
                 supernet.train(mode)
-                assert supernet(x, arch).shape == (batch, task.num_classes)
+                assert supernet(x, arch).shape == out_shape(task, batch)
 
 
 @pytest.mark.parametrize("name", [n for n in SPACES if n not in SUPERNET_SPACES])
 def test_a_space_without_supernet_refuses_to_build_one(name: str) -> None:
     with pytest.raises(NotImplementedError, match="supernet"):
-        small_space(name).build_supernet(TaskSpec(3, 16, 10))
+        small_space(name).build_supernet(task_for(name))
 
 
 @pytest.mark.parametrize("name", SPACES)
 def test_child_trains_one_step(name: str) -> None:
     """Forward, backward and an SGD step reach every weight of the child (none is dead)."""
-    space, task = small_space(name), TaskSpec(3, 16, 10)
+    space, task = small_space(name), task_for(name)
     child = space.build_child(archs(space, 1, seed=9)[0], task).train()
     optimizer = torch.optim.SGD(child.parameters(), lr=0.1)
-    x, y = torch.randn(4, 3, 16, 16), torch.tensor([1, 7, 3, 0])
+    x, y = inputs(task, 4), targets(task, 4)
     before = [p.detach().clone() for p in child.parameters()]
-    loss = nn.functional.cross_entropy(logits(child(x)), y)
+    loss = loss_of(child(x), y)
     loss.backward()
     optimizer.step()
     assert torch.isfinite(loss)
@@ -101,16 +146,18 @@ def test_child_trains_one_step(name: str) -> None:
 
 @pytest.mark.parametrize("name", SUPERNET_SPACES)
 def test_supernet_backward_reaches_only_the_sampled_path(name: str) -> None:
-    space, task = small_space(name), TaskSpec(3, 16, 10)
+    space, task = small_space(name), task_for(name)
     supernet = space.build_supernet(task).train()
-    x, y = torch.randn(2, 3, 16, 16), torch.tensor([1, 7])
+    x, y = inputs(task, 2), targets(task, 2)
     total = dict(supernet.named_parameters())
     for arch in archs(space, 3, seed=1):
         supernet.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(supernet(x, arch), y).backward()
+        torch.manual_seed(3)  # the same dropout masks in both (language models drop in training)
+        loss_of(supernet(x, arch), y).backward()
         child = space.build_child(arch, task).train()
         load_shared(child, supernet)
-        nn.functional.cross_entropy(logits(child(x)), y).backward()
+        torch.manual_seed(3)
+        loss_of(child(x), y).backward()
         got, want = grads(supernet), {n: g for n, g in grads(child).items() if n in total}
         assert 0 < len(got) < len(total)
         assert set(got) == set(want)
@@ -121,20 +168,23 @@ def test_supernet_backward_reaches_only_the_sampled_path(name: str) -> None:
 
 @pytest.mark.parametrize("name", SUPERNET_SPACES)
 def test_child_with_supernet_weights_computes_the_same_function(name: str) -> None:
-    space, task = small_space(name), TaskSpec(3, 16, 10)
+    space, task = small_space(name), task_for(name)
     supernet = space.build_supernet(task)
-    x = torch.randn(3, 3, 16, 16)
+    x = inputs(task, 3)
     for arch in archs(space, 3, seed=2):
         child = space.build_child(arch, task)
         load_shared(child, supernet)
         supernet.train(), child.train()
-        torch.testing.assert_close(child(x), supernet(x, arch), rtol=1e-5, atol=1e-5)
+        torch.manual_seed(4)  # the same dropout masks in both
+        expected = child(x)
+        torch.manual_seed(4)
+        torch.testing.assert_close(expected, supernet(x, arch), rtol=1e-5, atol=1e-5)
         supernet.eval(), child.eval()  # running statistics were updated identically
         with torch.no_grad():
             torch.testing.assert_close(child(x), supernet(x, arch), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize("name", IMAGE_SPACES)  # a memory layout of 4-D image tensors
 def test_channels_last_matches_contiguous(name: str) -> None:
     space, task = small_space(name), TaskSpec(3, 16, 10)
     arch = archs(space, 1, seed=3)[0]
@@ -305,7 +355,7 @@ def test_unregistering_a_variant_forgets_it() -> None:
 def test_unknown_child_override_raises_type_error(name: str) -> None:
     space = small_space(name)
     with pytest.raises(TypeError):
-        space.build_child(archs(space, 1)[0], TaskSpec(), no_such_override=3)
+        space.build_child(archs(space, 1)[0], task_for(name), no_such_override=3)
 
 
 class _Fixed(nn.Module):
@@ -323,9 +373,9 @@ class _Fixed(nn.Module):
 @pytest.mark.parametrize("name", SPACES)
 def test_child_and_supernet_export(name: str) -> None:
     ort = pytest.importorskip("onnxruntime")
-    space, task = small_space(name), TaskSpec(3, 16, 10)
+    space, task = small_space(name), task_for(name)
     arch = archs(space, 1, seed=7)[0]
-    x = torch.randn(2, 3, 16, 16)
+    x = inputs(task, 2)
     models = [space.build_child(arch, task).eval()]
     if space.has_supernet:
         models.append(_Fixed(space.build_supernet(task), arch).eval())
@@ -337,4 +387,4 @@ def test_child_and_supernet_export(name: str) -> None:
         onnx_program = torch.onnx.export(model, (x,), dynamo=True)
         session = ort.InferenceSession(onnx_program.model_proto.SerializeToString())
         (out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
-        torch.testing.assert_close(torch.from_numpy(out), expected, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(torch.from_numpy(out), expected, rtol=1e-4, atol=1e-4)
