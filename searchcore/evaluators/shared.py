@@ -44,6 +44,7 @@ from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
 from searchcore.evaluators.executor import Ticket
 from searchcore.schema import Option, Schema
+from searchcore.spaces.base import IMAGE, LANGUAGE
 from searchcore.training.schedules import cosine_at, set_lr
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,8 @@ logger = logging.getLogger(__name__)
 SCHEMA = Schema("shared evaluator", (
     Option("batch_size", "int", 64, "images per supernet training step and per reward minibatch",
            minimum=1, maximum=4096),
-    Option("lr", "float", 0.05, "peak SGD learning rate (cosine over the budget)", minimum=1e-6,
-           maximum=10.0),
+    Option("lr", "float", 0.05, "peak SGD learning rate (cosine over the budget); a language space's "
+           "default is ENAS' 20", minimum=1e-6, maximum=100.0),
     Option("lr_min", "float", 0.0005, "learning rate at the end of the budget", minimum=0.0, maximum=10.0),
     Option("momentum", "float", 0.9, "SGD (Nesterov) momentum", minimum=0.0, maximum=0.999),
     Option("weight_decay", "float", 1e-4, "L2 weight decay", minimum=0.0, maximum=0.1),
@@ -70,6 +71,7 @@ class SharedEvaluator(Evaluator):
     needs_supernet = True
     summary: ClassVar[str] = ("Weight sharing (ENAS): one supernet, each architecture scored on validation "
                               "batches. Fast.")
+    task_kinds: ClassVar[frozenset[str]] = frozenset({IMAGE, LANGUAGE})  # language: shared_language.py
     schema: ClassVar[Schema] = SCHEMA
     suggested_samples_per_update: ClassVar[int] = 1  # ENAS: one architecture per controller step
 
@@ -197,8 +199,13 @@ class SharedEvaluator(Evaluator):
 
 
 @register_evaluator("shared")
-def shared_evaluator(context: EvaluatorContext, **options: Any) -> SharedEvaluator:
-    """``create_evaluator("shared", context=ctx, batch_size=64, lr=0.05, ...)``."""
+def shared_evaluator(context: EvaluatorContext, **options: Any) -> Evaluator:
+    """``create_evaluator("shared", context=ctx, batch_size=64, lr=0.05, ...)``; a language space gets
+    the recurrent-cell version (``shared_language``: BPTT, reward c / perplexity), same options."""
+    if context.space.task_kind == LANGUAGE:
+        from searchcore.evaluators.shared_language import SharedLanguageEvaluator
+
+        return SharedLanguageEvaluator(context, **options)
     return SharedEvaluator(context, **options)
 
 

@@ -22,7 +22,7 @@ from searchcore.spaces.base import IMAGE, LANGUAGE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SMALL = {"channels": 4, "cells_per_stage": 1, "num_nodes": 2, "num_layers": 3}
-DATA = {IMAGE: FIXTURES / "cifar10_tiny_png.zip"}
+DATA = {IMAGE: FIXTURES / "cifar10_tiny_png.zip", LANGUAGE: FIXTURES / "wikitext2_tiny.txt"}
 TABLE = FIXTURES / "nb201_cifar10.csv"
 PAIRS = [(space, evaluator) for space in list_spaces() for evaluator in list_evaluators()]
 

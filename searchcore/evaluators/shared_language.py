@@ -1,0 +1,174 @@
+"""The ``shared`` evaluator on a language task: ENAS' recurrent-cell search (Pham et al. 2018, §3.1).
+
+The train split is one token stream cut into ``batch_size`` columns (``data.text.batchify``) and
+read in windows of ``seq_len`` tokens (truncated backpropagation through time); the hidden state is
+carried from one window to the next (detached). Each window trains the supernet path of one
+controller-sampled cell: plain SGD (ENAS: learning rate 20, gradient norm clipped at 0.25, no
+momentum), the learning rate annealed by a cosine over the budget like the image path.
+
+Reward: ``c / valid_ppl`` with ``c = 80`` (ENAS), the perplexity of the sampled cell on the next
+validation window (windows cycled in a fixed, seeded order; each starts from a zero state, as
+ENAS' ``valid_rl`` graph). ``full=True`` (derive) reads the whole validation stream with the state
+carried. Dropout is off when scoring (``eval()``): the cells have no batch norm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
+from searchcore.evaluators.executor import Ticket
+from searchcore.spaces.base import LANGUAGE
+from searchcore.training.lm import lm_loss, perplexity, stream_metrics, windows
+from searchcore.training.schedules import cosine_at, set_lr
+
+REWARD_C = 80.0  # ENAS: reward = c / valid_ppl
+LANGUAGE_DEFAULTS = {"lr": 20.0, "lr_min": 0.0, "momentum": 0.0, "weight_decay": 1e-7, "grad_clip": 0.25}
+
+
+class SharedLanguageEvaluator(Evaluator):
+    """Weight sharing over recurrent cells; built by the ``shared`` entry point for language spaces."""
+
+    name = "shared"
+    trains_weights = True
+    needs_supernet = True
+    task_kinds = frozenset({LANGUAGE})
+
+    def __init__(self, context: EvaluatorContext, *, batch_size: int | None = None, lr: float | None = None,
+                 lr_min: float | None = None, momentum: float | None = None,
+                 weight_decay: float | None = None, grad_clip: float | None = None, augment: bool = False,
+                 amp: bool = True, channels_last: bool = False) -> None:
+        from searchcore.data.text import batchify
+
+        data = context.data
+        if data is None or not hasattr(data, "corpus"):
+            raise ValueError("the shared evaluator needs a text corpus for a language space")
+        given = {"lr": lr, "lr_min": lr_min, "momentum": momentum, "weight_decay": weight_decay,
+                 "grad_clip": grad_clip}
+        o = {k: LANGUAGE_DEFAULTS[k] if v is None else v for k, v in given.items()}
+        self.context, self.device = context, context.device
+        self.lr, self.lr_min, self.grad_clip = float(o["lr"]), float(o["lr_min"]), o["grad_clip"]
+        self.amp = amp and context.device.type == "cuda"
+        self.budget_fraction = context.budget_fraction
+        self.seq_len = int(data.seq_len)
+        batch = int(batch_size or context.batch_size)
+        try:
+            self.train_stream = batchify(data.train, batch).to(self.device)
+            valid_stream = batchify(data.valid, batch).to(self.device)
+        except ValueError as exc:
+            raise ValueError(f"the corpus is too small for batch_size {batch}: {exc}") from exc
+        if self.train_stream.size(0) < 2 or valid_stream.size(0) < 2:
+            raise ValueError(f"the corpus is too small for batch_size {batch}: "
+                             "a split gives fewer than 2 rows")
+        self.net = context.space.build_supernet(data.task()).to(self.device)
+        self.optimizer = torch.optim.SGD(self.net.parameters(), lr=self.lr, momentum=float(o["momentum"]),
+                                         weight_decay=float(o["weight_decay"]))
+        self.train_windows = windows(self.train_stream, self.seq_len)
+        self.valid_windows = windows(valid_stream, self.seq_len)
+        shuffle = torch.Generator().manual_seed(context.seed + 1)
+        self.valid_order = torch.randperm(len(self.valid_windows), generator=shuffle).tolist()
+        self.hidden: torch.Tensor | None = None  # carried between training windows
+        self.steps = 0
+        self.valid_cursor = 0
+
+    # -- training -------------------------------------------------------------------------------
+    def steps_per_epoch(self) -> int:
+        return len(self.train_windows)
+
+    def full_score_batches(self) -> int:
+        return len(self.valid_windows)
+
+    def current_lr(self) -> float:
+        return self.lr_min + cosine_at(self.lr - self.lr_min, float(self.budget_fraction()))
+
+    def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
+        self.net.train()
+        total = len(self.train_windows)
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        seen = steps = 0
+        self.hidden = None  # an epoch starts at the beginning of the stream
+        for x, y in self.train_windows:
+            if self.context.should_stop():
+                break
+            loss, logits = self._train_step(x, y, sample_arch())
+            loss_sum += loss.detach() * y.numel()
+            correct += (logits.argmax(-1) == y).sum()
+            seen += y.numel()
+            steps += 1
+            self.context.on_step(steps, total)
+        if seen == 0:
+            return EpochStats(loss=None, accuracy=None, steps=0)
+        return EpochStats(loss=float(loss_sum) / seen, accuracy=float(correct) / seen, steps=steps)
+
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor, arch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        set_lr(self.optimizer, self.current_lr())
+        hidden = None if self.hidden is None else self.hidden.detach()
+        with self._autocast():
+            logits, self.hidden = self.net.run_arch(x, arch, hidden)
+        loss = lm_loss(logits, y)
+        self.optimizer.zero_grad(set_to_none=True)  # edges off the path keep grad None: no decay, no step
+        loss.backward()
+        if self.grad_clip:
+            nn.utils.clip_grad_norm_(self.net.parameters(), self.grad_clip)
+        self.optimizer.step()
+        self.hidden = self.hidden.detach()
+        self.steps += 1
+        return loss, logits.detach()
+
+    # -- rewards --------------------------------------------------------------------------------
+    def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
+        return Ticket(size=len(archs), handle=(tuple(archs), full))
+
+    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
+        archs, full = ticket.handle
+        rewards = []
+        for i, arch in enumerate(archs):
+            if i and should_stop():
+                return None
+            rewards.append(REWARD_C / self.valid_perplexity(arch, full))
+        return rewards
+
+    @torch.no_grad()
+    def valid_perplexity(self, arch: Any, full: bool = False) -> float:
+        """Perplexity of ``arch`` on the next validation window (``full``: the whole stream)."""
+        was_training = self.net.training
+        self.net.eval()
+        try:
+            if full:
+                return float(stream_metrics(self._run(arch), self.valid_windows)["perplexity"])
+            index = self.valid_order[self.valid_cursor % len(self.valid_order)]
+            self.valid_cursor += 1
+            x, y = self.valid_windows[index]
+            logits, _ = self._run(arch)(x, None)
+            return perplexity(float(lm_loss(logits, y)))
+        finally:
+            self.net.train(was_training)
+
+    def _run(self, arch: Any) -> Any:
+        def run(x: torch.Tensor, hidden: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+            with self._autocast():
+                return self.net.run_arch(x, arch, hidden)
+
+        return run
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    # -- state ----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(), "steps": self.steps,
+                "valid_cursor": self.valid_cursor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["net"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.steps = int(state["steps"])
+        self.valid_cursor = int(state["valid_cursor"])
