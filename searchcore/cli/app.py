@@ -156,6 +156,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result.test_accuracy is None:
         return _finished("training", result.status)
     detail = f"test accuracy {result.test_accuracy:.4f} after {result.epochs_run} epoch(s); {args.out}"
+    if result.metrics and result.metrics.get("test_perplexity") is not None:  # a language model
+        detail = f"test perplexity {result.metrics['test_perplexity']:.2f}, next-word {detail}"
     searched = float(source.get("elapsed_seconds") or 0.0) if isinstance(source, dict) else 0.0
     return _finished("training", _judged(result, searched), detail)
 

@@ -55,6 +55,7 @@ class Trainer(Protocol):
 
 def _load_builtin_trainers() -> None:
     import searchcore.training.image  # noqa: F401  (registers the image trainer)
+    import searchcore.training.language  # noqa: F401  (registers the language-model trainer)
 
 
 _TRAINERS: KindRegistry[Trainer] = KindRegistry("final trainer", "trainable kinds",

@@ -1,0 +1,108 @@
+"""Final training of a language model (``training.language``): perplexity, curve, files, recipe."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from searchcore.data import load_task_data
+from searchcore.data.text import batchify
+from searchcore.events import Emitter, ListSink
+from searchcore.spaces import TaskSpec, create_space
+from searchcore.spaces.base import LANGUAGE
+from searchcore.training import FinalConfig, train_final
+from searchcore.training.io import load_trained
+from searchcore.training.language import EVAL_BATCH, LANGUAGE_RECIPE, recipe
+from searchcore.training.language_loop import LanguageLoop
+from searchcore.training.lm import stream_metrics, windows
+from searchcore.training.loop import LoopOutcome, LoopSettings
+from searchcore.training.trainers import trainer_for, trainer_kinds
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "wikitext2_tiny.txt"
+OPTIONS = {"num_nodes": 4, "hidden_size": 16}
+
+
+def arch_json(seed: int = 0) -> dict:
+    space = create_space("enas-rnn", **OPTIONS)
+    return space.arch_to_json(space.sample_random(torch.Generator().manual_seed(seed)))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lm") / "final"
+    config = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=3, batch_size=4, space_options=OPTIONS)
+    sink = ListSink()
+    return train_final(config, out, sink=sink), out, sink
+
+
+def test_the_language_kind_has_a_trainer():
+    assert LANGUAGE in trainer_kinds() and trainer_for(LANGUAGE).kind == LANGUAGE
+
+
+def test_final_training_reports_test_perplexity_and_the_curve(trained):
+    result, out, sink = trained
+    assert result.status == "succeeded" and result.epochs_run == 3
+    metrics = json.loads((out / "metrics.json").read_text())
+    vocab = len(load_task_data(LANGUAGE, CORPUS).vocab)
+    assert metrics["evaluated_on"] == "test" and metrics["vocab_size"] == vocab
+    # trained a little: better than guessing uniformly over the vocabulary, and finite
+    assert math.isfinite(metrics["test_perplexity"]) and 1.0 < metrics["test_perplexity"] < vocab
+    assert metrics["test_loss"] == pytest.approx(math.log(metrics["test_perplexity"]), rel=1e-3)
+    curve = metrics["history"]
+    assert [row["epoch"] for row in curve] == [1, 2, 3]
+    assert all(row["valid_perplexity"] > 1.0 and row["perplexity"] > 1.0 for row in curve)
+    best = min(curve, key=lambda row: row["valid_perplexity"])
+    assert metrics["best_epoch"] == best["epoch"]
+    assert metrics["valid_perplexity"] == pytest.approx(best["valid_perplexity"], rel=1e-4)
+    assert metrics["recipe"] == {"optimizer": "sgd", "momentum": 0.0, **LANGUAGE_RECIPE}
+    assert [e.type for e in sink.events].count("final_epoch") == 3
+
+
+def test_the_folder_holds_the_vocabulary_and_rebuilds_the_model(trained):
+    _, out, _ = trained
+    prep = json.loads((out / "preprocessing.json").read_text())
+    data = load_task_data(LANGUAGE, CORPUS)
+    assert prep["vocab"] == data.vocab and prep["eos"] == "<eos>" and prep["unk"] == "<unk>"
+    assert prep["task"] == {"kind": LANGUAGE, "vocab_size": len(data.vocab), "seq_len": 35}
+    model, _, _ = load_trained(out)
+    test = stream_metrics(model.run_state, windows(_columns(data.test), 35))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert test["perplexity"] == pytest.approx(metrics["test_perplexity"], rel=1e-4)
+
+
+def _columns(ids: torch.Tensor) -> torch.Tensor:
+    return batchify(ids, EVAL_BATCH)
+
+
+def test_recipe_keeps_what_the_user_changed_and_maps_image_defaults():
+    base = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1)
+    assert recipe(base) == {"optimizer": "sgd", "momentum": 0.0, "lr": 20.0, "grad_clip": 0.25,
+                            "weight_decay": 1.2e-6}
+    own = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, lr=2.5, grad_clip=1.0)
+    assert (recipe(own)["lr"], recipe(own)["grad_clip"]) == (2.5, 1.0)
+
+
+def test_a_separate_test_set_is_refused_for_text(tmp_path):
+    config = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, test_data=str(CORPUS))
+    with pytest.raises(ValueError, match="own test split"):
+        train_final(config, tmp_path / "final")
+
+
+def test_the_kept_weights_are_those_of_the_lowest_validation_perplexity():
+    space = create_space("enas-rnn", **OPTIONS)
+    arch = space.arch_from_json(arch_json())
+    model = space.build_child(arch, TaskSpec.language(10, 4))
+    settings = LoopSettings(lr=1.0, epochs=3, deadline=None, drop_path=0.0, cutout=0, aux_weight=0.0,
+                            label_smoothing=0.0, grad_clip=0.25, weight_decay=0.0, autocast=False)
+    loop = LanguageLoop(model, [], [], settings, Emitter(ListSink()), lambda: False, torch.Generator())
+    out = LoopOutcome(status="succeeded", epochs_run=0, epochs_planned=3)
+    # accuracy rises every epoch but perplexity is best at epoch 2
+    for epoch, (acc, ppl) in enumerate([(0.1, 50.0), (0.2, 40.0), (0.3, 45.0)]):
+        loop.valid_perplexity = ppl
+        loop._record(out, epoch, 3.0, 0.1, acc, 1.0)
+    assert (out.best_epoch, out.best_valid_accuracy, loop.best_perplexity) == (2, 0.2, 40.0)
+    assert out.history[-1]["valid_perplexity"] == 45.0
