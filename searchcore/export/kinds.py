@@ -35,9 +35,13 @@ class Exporter(Protocol):
                cfg: dict[str, Any], info: dict[str, Any]) -> str:
         """``README.md`` of the package."""
 
+    # Optional: ``export_models(model, samples, stage) -> info`` writes the network files itself (the
+    # language exporter: one recurrence step); without it ``package`` exports ``model(samples)``.
+
 
 def _load_builtin_exporters() -> None:
     import searchcore.export.image  # noqa: F401  (registers the image exporter)
+    import searchcore.export.language  # noqa: F401  (registers the language-model exporter)
 
 
 _EXPORTERS: KindRegistry[Exporter] = KindRegistry("exporter", "kinds that can be packaged",

@@ -62,7 +62,7 @@ def export_package(train_dir: str | os.PathLike[str], out: str | os.PathLike[str
     samples = exporter.samples(train_dir, prep)
     with tempfile.TemporaryDirectory(prefix="nas-export-") as tmp:
         stage = Path(tmp)
-        info = _write_models(model, samples, stage)
+        info = _write_models(model, samples, stage, exporter)
         _write_files(exporter, train_dir, stage, prep, cfg, info)
         write_manifest(stage)
         _zip_dir(stage, target)
@@ -78,9 +78,15 @@ def _target_path(out: Path) -> Path:
     return out / DEFAULT_NAME
 
 
-def _write_models(model: nn.Module, samples: torch.Tensor, stage: Path) -> dict[str, Any]:
-    info = export_onnx(model, samples, stage / "model.onnx")
-    info.update(export_pytorch(model, samples, stage))
+def _write_models(model: nn.Module, samples: torch.Tensor, stage: Path, exporter: Exporter) -> dict[str, Any]:
+    """ONNX + PyTorch program (the kind's own ``export_models`` when it has one: a language model
+    exports one recurrence step), then the weights."""
+    custom = getattr(exporter, "export_models", None)
+    if callable(custom):
+        info = custom(model, samples, stage)
+    else:
+        info = export_onnx(model, samples, stage / "model.onnx")
+        info.update(export_pytorch(model, samples, stage))
     info["num_parameters"] = sum(p.numel() for p in model.parameters())
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     save_file(state, str(stage / "weights.safetensors"))
