@@ -5,6 +5,12 @@ process whose update changed exactly one row goes on. A claim holds a lease that
 thread renews; a worker that dies stops renewing, and once the lease has expired the search
 can be claimed again (and resumes from its checkpoint). Each claim counts an attempt; past
 ``SEARCH_MAX_ATTEMPTS`` the search fails instead of crash-looping.
+
+A holder known to be gone does not keep its lease until it expires: the owner names its host and
+process id (``new_owner``), so a claim on the same host whose holder's process no longer exists (or
+is a zombie) takes the search over at once (``holder_gone``). A holder on another host, or a pid
+now used by another process, looks alive and keeps the lease until it expires (safe: a live
+holder that lost its lease notices at its next heartbeat or event write and stops).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -42,6 +49,33 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def holder_gone(owner: str, host: str | None = None) -> bool:
+    """Is the lease holder ``owner`` (``host:pid:nonce``) known to be dead? Only a process of this host
+    can be checked; anything else (another host, a malformed owner, a live or unknown pid) is not."""
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != (host or socket.gethostname()) or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid <= 1 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's live process
+        return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed process its parent has not reaped yet is gone too (Linux ``/proc``; elsewhere: no)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 def claim(search_id: int, owner: str | None = None) -> Claim:
     owner = owner or new_owner()
     now = timezone.now()
@@ -50,6 +84,27 @@ def claim(search_id: int, owner: str | None = None) -> Claim:
         | Q(status__in=Search.LEASED, lease_expires_at__lt=now),
         pk=search_id,
     )
+    if _take(claimable, owner, now) or _take_from_dead_holder(search_id, owner, now):
+        logger.info("search %s claimed by %s", search_id, owner)
+        return Claim(CLAIMED, owner)
+    return _not_claimed(search_id, claimable, now)
+
+
+def _take_from_dead_holder(search_id: int, owner: str, now: datetime) -> bool:
+    """Claim a search whose unexpired lease belongs to a process of this host that no longer exists."""
+    held = Search.objects.filter(pk=search_id, status__in=Search.LEASED, lease_expires_at__gte=now)
+    holder = held.values_list("lease_owner", flat=True).first()
+    if not holder or not holder_gone(holder):
+        return False
+    if _take(held.filter(lease_owner=holder), owner, now):  # unless it changed hands meanwhile
+        logger.warning("search %s: lease holder %s is gone (no such process); taking over now",
+                       search_id, holder)
+        return True
+    return False
+
+
+def _take(claimable: QuerySet[Search], owner: str, now: datetime) -> bool:
+    """The conditional update that claims: exactly one row changed means it is ours."""
     changed = claimable.filter(attempts__lt=settings.SEARCH_MAX_ATTEMPTS).update(
         status=Case(
             When(cancel_requested=True, then=Value(Search.CANCELLING)), default=Value(Search.RUNNING)
@@ -60,10 +115,7 @@ def claim(search_id: int, owner: str | None = None) -> Claim:
         attempts=F("attempts") + 1,
         started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
     )
-    if changed == 1:
-        logger.info("search %s claimed by %s", search_id, owner)
-        return Claim(CLAIMED, owner)
-    return _not_claimed(search_id, claimable, now)
+    return changed == 1
 
 
 def _not_claimed(search_id: int, claimable: QuerySet[Search], now: datetime) -> Claim:
