@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Brings NAS Studio up on this machine: Redis, the Celery workers and the uvicorn web server.
 # Called by `make run` (after scripts/setup.sh). Ctrl-C stops everything it started.
+# Each Celery worker runs under scripts/supervise.sh: one that dies is started again (with back-off)
+# while the rest stay up. Redis and the web server are not restarted: if either ends, everything
+# stops (without Redis nothing works; a web server that ends on its own needs a look at its log).
 # Settings come from the environment (see webapp/settings.py); PORT and REDIS_PORT pick the ports,
 # WEB_WORKERS the number of web server processes (they share one socket; Channels joins them
 # through Redis, so every viewer of a search gets its events whichever process serves it).
@@ -51,41 +54,58 @@ echo "run: preparing the database and static files"
 TOKEN=$("$PY" manage.py ensure_user "$DEMO_USER" "$DEMO_PASSWORD" | tail -n1)
 
 pids=()
+redis_pid=0
+stop_pids() {  # stop_pids SECONDS PID...: TERM them, wait up to SECONDS for them to end, then KILL
+  local limit=$1 pid alive
+  shift
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 $((limit * 10))); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
 stop_all() {
   trap - INT TERM EXIT
   echo
   echo "run: stopping"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 100); do  # up to 10 s for a clean stop, then no more waiting
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  # Redis last: a worker that stops pauses its search and enqueues it again, through Redis. A worker's
+  # supervisor passes TERM on; the worker exits in seconds (the supervisor kills what is left of it
+  # after SUPERVISE_GRACE, 8 s), so up to 10 s for the workers and the web server, then Redis.
+  local others=() pid
+  for pid in "${pids[@]}"; do [[ $pid == "$redis_pid" ]] || others+=("$pid"); done
+  if ((${#others[@]})); then stop_pids 10 "${others[@]}"; fi
+  if ((redis_pid)); then stop_pids 5 "$redis_pid"; fi
   wait 2>/dev/null || true
 }
 trap stop_all INT TERM EXIT
 
 # Redis keeps queued jobs across restarts in an append-only file under var/redis.
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR_DIR/redis" --appendonly yes --save "" \
+# In its own session: the terminal's Ctrl-C reaches run.sh, which stops Redis last (see stop_all).
+setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR_DIR/redis" --appendonly yes --save "" \
   --daemonize no >"$LOGS/redis.log" 2>&1 &
+redis_pid=$!
 pids+=($!)
 for _ in $(seq 1 100); do
   redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
   sleep 0.1
 done
 
-# One worker per queue: a long search never holds up the validation of a new upload.
+# One worker per queue: a long search never holds up the validation of a new upload. Each is
+# supervised: restarted when it dies; its start-up recovery resumes the search it was running.
 for queue in searches datasets; do
-  "$PY" -m celery -A worker.app worker -Q "$queue" --concurrency 1 -n "$queue@%h" -l info \
-    >"$LOGS/worker-$queue.log" 2>&1 &
+  scripts/supervise.sh --log "$LOGS/worker-$queue.log" "worker-$queue" \
+    "$PY" -m celery -A worker.app worker -Q "$queue" --concurrency 1 -n "$queue@%h" -l info &
   pids+=($!)
 done
+essential=("$redis_pid")  # the services whose end stops everything
 # Two processes serve about twice the page throughput of one on two cores (bench/pages.py).
 "$PY" -m uvicorn webapp.asgi:application --host 127.0.0.1 --port "$PORT" --workers "$WEB_WORKERS" \
   --lifespan off --no-access-log --timeout-graceful-shutdown 5 >"$LOGS/web.log" 2>&1 &
 pids+=($!)
+essential+=($!)
 
 cat <<EOF
 
@@ -96,7 +116,7 @@ cat <<EOF
   Press Ctrl-C to stop.
 
 EOF
-# Whichever service ends first (or Ctrl-C) brings the others down.
-wait -n "${pids[@]}" || true
-# (On Ctrl-C the terminal signals every service too, so this line runs then as well.)
-echo "run: a service has stopped, stopping the rest (logs in $LOGS/)" >&2
+# Redis or the web server ending (or Ctrl-C) brings the others down; workers are restarted instead.
+wait -n "${essential[@]}" || true
+# (On Ctrl-C the terminal signals Redis and the web server too, so this line runs then as well.)
+echo "run: Redis or the web server has stopped, stopping the rest (logs in $LOGS/)" >&2
