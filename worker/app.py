@@ -18,15 +18,24 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 django.setup()
 
-from celery.signals import worker_ready  # noqa: E402
+from celery.signals import task_prerun, worker_ready, worker_shutting_down  # noqa: E402
 
 from webapp.celery_app import app  # noqa: E402
-from worker import tasks  # noqa: E402,F401  (registers the tasks)
+from worker import shutdown, tasks  # noqa: E402  (tasks: registers them)
 from worker.dispatcher import Dispatcher  # noqa: E402
 
 app.steps["worker"].add(Dispatcher)  # sends what the broker could not take (durable enqueue)
 
 logger = logging.getLogger(__name__)
+
+# warm or cold shutdown: a running search pauses at its next step and is queued again (worker.shutdown)
+worker_shutting_down.connect(shutdown.on_worker_shutting_down, weak=False)
+
+
+@task_prerun.connect(sender=tasks.run_search)
+def _pause_on_shutdown(**_: object) -> None:
+    """In the pool child, before a search task runs (main thread): install the pause handlers."""
+    shutdown.install_child_handlers()
 
 
 @worker_ready.connect

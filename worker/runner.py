@@ -4,16 +4,21 @@ The task (``worker.tasks.run_search``) claims the row; this module does the work
 heartbeat thread keeps the lease. Every stage is resumable: ``run_search`` resumes from its
 checkpoint (and returns its stored result when it had finished), final training restarts from
 the search's last event, and export is cheap. A lost lease stops the run without touching the
-row, which now belongs to whoever claimed it.
+row, which now belongs to whoever claimed it. A worker shutting down (``worker.shutdown``) pauses
+the run at its next step: the search is checkpointed, released (still ``running``, lease expired,
+phase ``paused``, this attempt not counted) and enqueued again, so the next free worker resumes it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from searchcore import FinalConfig, export_package, run_search, train_final
@@ -26,10 +31,12 @@ from searchcore.spaces import space_class
 from searchcore.spaces.base import IMAGE
 from searchcore.training.fixed import fixed_architecture, whole_budget_config
 from searchcore.training.verdict import at_chance_message
+from webapp.celery_app import enqueue
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
 from webapp.searches.config import to_search_config
 from webapp.searches.models import Search, TrainedModel
+from worker import shutdown
 from worker.lease import Heartbeat
 from worker.sink import DbChannelSink
 
@@ -37,15 +44,24 @@ logger = logging.getLogger(__name__)
 
 SEARCH_SHARE = 0.85  # of the progress bar, when a final training follows
 CANCEL_POLL_SECONDS = 1.0
+PAUSED = "paused"  # the search loop's result status when ``should_pause`` stopped it
+PAUSED_MESSAGE = "Paused: its worker shut down. It resumes from its last checkpoint when a worker is free."
+
+
+class Paused(Exception):
+    """The worker is shutting down: give the search back instead of ending it."""
 
 
 class StopCheck:
-    """``should_stop`` for searchcore: the DB's cancel flag (read at most once a second) or a lost lease."""
+    """``should_stop`` for searchcore: the DB's cancel flag (read at most once a second), a lost lease,
+    or this worker shutting down (``pausing``)."""
 
-    def __init__(self, search_id: int, heartbeat: Heartbeat, interval: float = CANCEL_POLL_SECONDS) -> None:
+    def __init__(self, search_id: int, heartbeat: Heartbeat, interval: float = CANCEL_POLL_SECONDS,
+                 shutting_down: Callable[[], bool] = shutdown.requested) -> None:
         self.search_id = search_id
         self.heartbeat = heartbeat
         self.interval = interval
+        self.shutting_down = shutting_down
         self.cancelled = False
         self.sink: DbChannelSink | None = None  # its writes notice a lost lease before the heartbeat may
         self._last = float("-inf")
@@ -54,8 +70,12 @@ class StopCheck:
     def lost(self) -> bool:
         return self.heartbeat.lost.is_set() or (self.sink is not None and self.sink.lease_lost)
 
+    def pausing(self) -> bool:
+        """The search loop's ``should_pause``: the worker is shutting down."""
+        return self.shutting_down()
+
     def __call__(self) -> bool:
-        if self.lost or self.cancelled:
+        if self.lost or self.cancelled or self.pausing():
             return True
         now = time.monotonic()
         if now - self._last >= self.interval:
@@ -87,6 +107,8 @@ class SearchRunner:
     def run(self) -> str | None:
         try:
             status, message = self._stages()
+        except Paused:
+            return self._release()
         except DatasetError as exc:  # a ValueError too; its message is written for the user
             status, message = Search.FAILED, f"Dataset problem: {exc}"
         except ValueError as exc:
@@ -112,7 +134,9 @@ class SearchRunner:
         self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
                             eta_extra=float(final_budget.get("budget_seconds") or 0.0) if has_final else 0.0)
         result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
-                            should_stop=self.stop, emit_finished=False)
+                            should_stop=self.stop, should_pause=self.stop.pausing, emit_finished=False)
+        if result.status == PAUSED and not self.stop.lost:
+            raise Paused
         if self.stop.lost or result.status == Search.CANCELLED:
             return Search.CANCELLED, "Cancelled during the search."
         if result.status != Search.SUCCEEDED:
@@ -140,6 +164,9 @@ class SearchRunner:
         self.sink.set_stage(start, 1.0, elapsed_before=result.elapsed_seconds)
         final = train_final(self._final_config(result), self.directory / "final", sink=self.sink,
                             should_stop=self.stop, first_seq=result.last_seq)
+        pausing = not self.stop.lost and not self.stop.cancelled and self.stop.pausing()
+        if final.status == Search.CANCELLED and pausing:  # restarts from the search's result: redone
+            raise Paused
         if final.status == Search.CANCELLED or self.stop.lost:
             return Search.CANCELLED, "Cancelled during final training."
         Emitter(self.sink, last_seq=self.sink.last_seq).emit(
@@ -190,6 +217,29 @@ class SearchRunner:
                            space_options=dict(self.config.get("space_options") or {}))
 
     # -- ending ---------------------------------------------------------------------------------
+    def _release(self) -> str | None:
+        """Give the search back for another worker: a ``paused`` status event while the lease is ours,
+        then the row released (still ``running``, lease expired so any claim takes it at once, this
+        attempt not counted) and a message enqueued. A cancel that came meanwhile wins."""
+        if self.stop.lost:
+            return None
+        Emitter(self.sink, last_seq=self.sink.last_seq).emit("status", status=PAUSED, message=PAUSED_MESSAGE)
+        now = timezone.now()
+        released = Search.objects.filter(pk=self.search.pk, lease_owner=self.owner, status=Search.RUNNING,
+                                         cancel_requested=False).update(
+            lease_owner="", lease_expires_at=now - timedelta(seconds=1), phase=PAUSED, message=PAUSED_MESSAGE,
+            eta_seconds=None, attempts=F("attempts") - 1)
+        if not released:
+            if self.sink.lease_lost:
+                return None
+            return self._finish(Search.CANCELLED, "Cancelled.")
+        logger.info("search %s paused by a worker shutdown; released for the next worker", self.search.pk)
+        try:
+            enqueue("worker.tasks.run_search", self.search.pk)
+        except Exception:  # noqa: BLE001 - the next worker's start-up recovery enqueues it as well
+            logger.warning("search %s: could not enqueue it again", self.search.pk, exc_info=True)
+        return PAUSED
+
     def _finish(self, status: str, message: str) -> str | None:
         updated = Search.objects.filter(pk=self.search.pk, lease_owner=self.owner,
                                         status__in=search_status.moves_into(status)).update(

@@ -100,7 +100,8 @@ class Status(EventData):
     status: str = required(
         "`running` (search started), `deriving` (choosing the best on the whole validation split), "
         "`search_ended` (the caller continues the stream), `training` / `cancelled` (final training), "
-        "`exporting` (worker, building the package)", example="running")
+        "`exporting` (worker, building the package), `paused` (worker shutting down: the search is queued "
+        "again and resumes from its checkpoint)", example="running")
     message: str = required("what happened, in words", example="search started on cpu")
     resumed_after: int | None = optional(
         "with `running` after a resume: the checkpoint's last seq; later events were dropped and are "

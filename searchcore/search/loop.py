@@ -16,6 +16,9 @@ reserved inside a time budget (fewer samples are scored when less time is left).
 
 ``SearchLoop.run`` wraps the work NNI-style: a failure emits ``finished``/``failed`` and re-raises,
 a cancel (``should_stop()``) or Ctrl-C emits ``finished``/``cancelled``, and the loop always closes.
+A pause (``should_pause()``: the worker is shutting down) stops at the next step boundary like a
+cancel but ends nothing: it checkpoints where a resume can continue, emits no closing event and
+writes no ``result.json``, and returns a result with status ``paused``; the next run resumes.
 
 Resume: ``out_dir/checkpoint.pt`` is written atomically after every epoch (and when the search
 phase ends). Re-running with the same ``out_dir`` and config loads it, cuts ``events.jsonl`` (and
@@ -44,7 +47,7 @@ from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
 from searchcore.search.cost import LatencyReward, latency_reward, shape_rewards
 from searchcore.search.derive import derive_best
-from searchcore.search.endings import fail, finish
+from searchcore.search.endings import fail, finish, search_result
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, epoch_fraction
 from searchcore.search.result import SearchResult
 from searchcore.search.resume import (
@@ -71,15 +74,18 @@ class SearchCancelled(Exception):
 def run_search(config: SearchConfig, out_dir: str | os.PathLike[str], *, sink: EventSink | None = None,
                should_stop: Callable[[], bool] | None = None,
                on_checkpoint: Callable[[int], None] | None = None,
-               emit_finished: bool = True, executor: Executor | None = None) -> SearchResult:
+               emit_finished: bool = True, executor: Executor | None = None,
+               should_pause: Callable[[], bool] | None = None) -> SearchResult:
     """Run (or resume, or return the stored result of) the search ``config`` in ``out_dir``.
 
     ``emit_finished=False``: the caller continues the same event stream (final training) and emits
     ``finished`` itself; the loop then ends with a ``status`` event ``search_ended`` instead.
     ``executor``: where the evaluator runs its jobs (default: in this process).
+    ``should_pause``: stop at the next step boundary without ending the search (see the module doc).
     """
     loop = SearchLoop(config, Path(out_dir), sink=sink, should_stop=should_stop,
-                      on_checkpoint=on_checkpoint, emit_finished=emit_finished, executor=executor)
+                      on_checkpoint=on_checkpoint, emit_finished=emit_finished, executor=executor,
+                      should_pause=should_pause)
     return loop.run()
 
 
@@ -87,12 +93,14 @@ class SearchLoop:
     def __init__(self, config: SearchConfig, out_dir: Path, *, sink: EventSink | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  on_checkpoint: Callable[[int], None] | None = None, emit_finished: bool = True,
-                 executor: Executor | None = None) -> None:
+                 executor: Executor | None = None, should_pause: Callable[[], bool] | None = None) -> None:
         self.config = config
         self.executor = executor
         self.out_dir = out_dir
         self.sink = sink
-        self.user_should_stop = should_stop or (lambda: False)
+        self.should_cancel = should_stop or (lambda: False)
+        self.should_pause = should_pause or (lambda: False)
+        self.paused = False  # a pause was asked for: stop, but end nothing
         self.on_checkpoint = on_checkpoint
         self.emit_finished = emit_finished
         self.jsonl = JsonlSink(out_dir / EVENTS_NAME)
@@ -129,6 +137,8 @@ class SearchLoop:
             self.derive()
             return finish(self, "succeeded", "search finished: budget reached")
         except SearchCancelled:
+            if self.paused:
+                return self.pause()
             return finish(self, "cancelled", "search cancelled")
         except KeyboardInterrupt:
             finish(self, "cancelled", "search interrupted")
@@ -169,6 +179,24 @@ class SearchLoop:
 
         config, self.plan_seconds = plan_for_run(config, data, device.type, self.out_dir, self.emitter)
         return config
+
+    def user_should_stop(self) -> bool:
+        """Cancel or pause; a pause is remembered, so every phase's poll stops the same way."""
+        if not self.paused and self.should_pause():
+            self.paused = True
+        return self.paused or bool(self.should_cancel())
+
+    def pause(self) -> SearchResult:
+        """End this run without ending the search. An evaluator that trains no weights checkpoints
+        between controller steps (the dropped batch is redone); a weight-training one resumes from
+        its last epoch checkpoint (its epoch cannot be continued midway)."""
+        parts = self.parts
+        if parts is not None and not self.state.search_done and not parts.evaluator.trains_weights:
+            self.state.epoch_steps = self.epoch_steps
+            self.checkpoint()
+        logger.info("search paused in %s at epoch %s, step %s", self.out_dir, self.state.epoch,
+                    self.state.step)
+        return search_result(self, "paused", "search paused; the next run resumes from its checkpoint")
 
     def close(self) -> None:
         self.parts = None

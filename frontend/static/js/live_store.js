@@ -137,6 +137,7 @@ const PHASES = {
   running: "Searching", searching: "Searching", deriving: "Choosing the best architecture",
   search_ended: "Search finished", training: "Final training", final: "Final training",
   exporting: "Building the download package", cancelling: "Cancelling", cancelled: "Cancelled",
+  paused: "Paused: waiting for a worker to resume it",
 };
 
 /** The newer of two events' `archs_evaluated` (controller steps carry it too, so the counter keeps
