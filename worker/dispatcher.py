@@ -7,7 +7,8 @@ resumes with the connection). Each tick
 - sends the outbox (``webapp.outbox``) for the tasks routed to the queues this worker consumes:
   rows saved while Redis was down get their message within ``OUTBOX_POLL_SECONDS`` of it coming back;
 - on the ``searches`` worker, every ``QUEUE_RECONCILE_SECONDS``, tops the queue up to one waiting
-  message per queued search. Search messages are turns (``worker/scheduling.py``), so the count is
+  message per queued search and per orphaned one (leased, its lease run out: ``top_up_searches``).
+  Search messages are turns (``worker/scheduling.py``), so the count is
   all that matters; this heals messages lost from Redis itself (restarted without its append-only
   file, flushed). An extra message is a no-op, a missing one would leave a search queued forever.
 """
@@ -52,20 +53,26 @@ def waiting_messages(app: Any, queue: str) -> int:
 
 
 def top_up_searches(app: Any, older_than: float) -> int:
-    """Send one message per queued search beyond those waiting; returns how many were sent.
+    """Send one message per queued or orphaned search beyond those waiting; returns how many were sent.
 
     Searches queued in the last ``older_than`` s are not counted: their own message may be on its
-    way (sent right after their commit); counting them would only send extra (harmless) turns."""
+    way (sent right after their commit); counting them would only send extra (harmless) turns.
+    An orphan is a leased search (running, cancelling) whose lease ran out more than ``older_than``
+    s ago with nobody renewing it: a worker on another host that died, or a search paused at a
+    shutdown whose requeue could not reach the broker. Its message names it, so it is resumed."""
     cutoff = timezone.now() - timedelta(seconds=older_than)
     settled = Search.objects.filter(status=Search.QUEUED, created__lt=cutoff).count()
-    if not settled:
+    orphans = list(Search.objects.filter(status__in=Search.LEASED, lease_expires_at__lt=cutoff)
+                   .order_by("lease_expires_at").values_list("pk", flat=True))
+    if not settled and not orphans:
         return 0
-    missing = settled - waiting_messages(app, SEARCH_QUEUE)
-    for search_id in queued_in_fair_order()[:max(0, missing)]:  # a label: the message runs the fairest
+    missing = settled + len(orphans) - waiting_messages(app, SEARCH_QUEUE)
+    # orphans first, each by its id; the rest are turns (a label: the message runs the fairest)
+    for search_id in (orphans + queued_in_fair_order())[:max(0, missing)]:
         enqueue(RUN_TASK, search_id)
     if missing > 0:
-        logger.warning("searches queue: %s queued search(es), %s message(s) missing; sent them", settled,
-                       missing)
+        logger.warning("searches queue: %s queued and %s orphaned search(es), %s message(s) missing; "
+                       "sent them", settled, len(orphans), missing)
     return max(0, missing)
 
 
