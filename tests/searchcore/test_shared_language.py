@@ -11,10 +11,10 @@ import torch
 from searchcore.compat import combination_errors
 from searchcore.data import load_task_data
 from searchcore.evaluators import EvaluatorContext, create_evaluator
-from searchcore.evaluators.shared_language import REWARD_C, SharedLanguageEvaluator
+from searchcore.evaluators.shared_language import FULL_SCORE_WINDOWS, REWARD_C, SharedLanguageEvaluator
 from searchcore.spaces import create_space
 from searchcore.spaces.base import LANGUAGE
-from searchcore.training.lm import lm_loss, windows
+from searchcore.training.lm import lm_loss, stream_metrics, windows
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
 
@@ -110,3 +110,13 @@ def test_state_round_trips_and_a_stop_ends_the_epoch(corpus):
 def test_a_corpus_too_small_for_the_batch_is_a_clear_error(corpus):
     with pytest.raises(ValueError, match="too small for batch_size 4000"):
         evaluator(corpus, batch_size=4000)
+
+
+def test_a_full_score_reads_the_first_windows_of_the_validation_stream_with_the_state_carried():
+    short = load_task_data(LANGUAGE, CORPUS, seq_len=2)  # 40 validation rows at batch 4: 20 windows
+    ev = evaluator(short)
+    assert len(ev.valid_windows) == 20 and ev.full_score_batches() == FULL_SCORE_WINDOWS == 10
+    arch = sample(ev.context.space, 4)
+    ev.net.eval()
+    expected = stream_metrics(lambda x, h: ev.net.run_arch(x, arch, h), ev.valid_windows[:10])
+    assert ev.reward(arch, full=True) == pytest.approx(REWARD_C / expected["perplexity"], rel=1e-5)
