@@ -16,6 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 
 SEARCH_QUEUE = "searches"  # long GPU work, one at a time
 DATASET_QUEUE = "datasets"  # short validation work, so an upload is not stuck behind a search
+CHILDREN_QUEUE = "children"  # scratch children of fanned-out searches (issue 10), any number of workers
 # Longer than the longest job, so Redis never re-delivers a message whose task is still running.
 VISIBILITY_TIMEOUT = 36 * 3600
 
@@ -33,11 +34,12 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     worker_max_tasks_per_child=1,  # a fresh child per job frees GPU/CPU memory after each search
     worker_hijack_root_logger=False,
-    task_queues=[Queue(SEARCH_QUEUE), Queue(DATASET_QUEUE)],
+    task_queues=[Queue(SEARCH_QUEUE), Queue(DATASET_QUEUE), Queue(CHILDREN_QUEUE)],
     task_default_queue=DATASET_QUEUE,
     task_routes={
         "worker.tasks.run_search": {"queue": SEARCH_QUEUE},
         "worker.tasks.validate_dataset": {"queue": DATASET_QUEUE},
+        "worker.tasks.run_child": {"queue": CHILDREN_QUEUE},
     },
 )
 

@@ -205,6 +205,19 @@ NB201_TABLE = Path(os.getenv("NB201_TABLE", str(BASE_DIR / "tests" / "fixtures" 
 SEARCH_MAX_ATTEMPTS = envint("SEARCH_MAX_ATTEMPTS", "3")
 SEARCH_LEASE_SECONDS = envint("SEARCH_LEASE_SECONDS", "120")
 SEARCH_MAX_BUDGET_SECONDS = envint("SEARCH_MAX_BUDGET_SECONDS", str(12 * 3600))
+# Fan-out of scratch children (issue 10 item 1, worker/executor.py): "auto" sends a scratch search's
+# children to the `children` queue when a worker named children@... answers a ping at the search's
+# start (else they train in the search's own process); "on" always, "off" never. A child's worker runs
+# torch with CHILD_TORCH_THREADS threads (0: torch's default; 1 when several children workers share a
+# small machine: OpenMP oversubscription made steps ~70x slower on 2 cores). A child is claimed at most
+# CHILD_MAX_ATTEMPTS times (a worker that died with it counts); a running child whose heartbeat is older
+# than CHILD_STALE_SECONDS is sent again (its worker is gone).
+CHILDREN_FANOUT = os.getenv("CHILDREN_FANOUT", "auto")
+if CHILDREN_FANOUT not in ("auto", "on", "off"):
+    raise ImproperlyConfigured(f"CHILDREN_FANOUT must be auto, on or off, not {CHILDREN_FANOUT!r}")
+CHILD_TORCH_THREADS = envint("CHILD_TORCH_THREADS", "1")
+CHILD_MAX_ATTEMPTS = envint("CHILD_MAX_ATTEMPTS", "3")
+CHILD_STALE_SECONDS = envint("CHILD_STALE_SECONDS", "60")
 # Durable enqueue (issue 11 item 5): each worker sends messages the broker could not take (the outbox)
 # every OUTBOX_POLL_SECONDS, and tops the searches queue up to one message per queued search every
 # QUEUE_RECONCILE_SECONDS (a message lost with a Redis restart without its append-only file).

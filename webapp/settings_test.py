@@ -23,3 +23,6 @@ CELERY_BROKER_URL = "memory://"  # a test that forgets to patch send_task must n
 # Tests of other features make many searches quickly; tests/webapp/test_quotas.py sets its own limits.
 SEARCH_MAX_ACTIVE_PER_USER = 1000
 SEARCH_LAUNCHES_PER_MINUTE = 1000
+# No children worker in unit tests (a ping over the memory broker would only wait): scratch children
+# train in process unless a test says otherwise (tests/worker/test_children.py).
+CHILDREN_FANOUT = "off"

@@ -31,12 +31,13 @@ from searchcore.spaces import space_class
 from searchcore.spaces.base import IMAGE
 from searchcore.training.fixed import fixed_architecture, whole_budget_config
 from searchcore.training.verdict import at_chance_message
-from webapp.celery_app import enqueue
+from webapp.celery_app import CHILDREN_QUEUE, enqueue
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
 from webapp.searches.config import to_search_config
 from webapp.searches.models import Search, TrainedModel
 from worker import shutdown
+from worker.executor import CeleryExecutor, fanout_enabled
 from worker.lease import Heartbeat
 from worker.sink import DbChannelSink
 
@@ -134,7 +135,8 @@ class SearchRunner:
         self.sink.set_stage(0.0, SEARCH_SHARE if has_final else 1.0,
                             eta_extra=float(final_budget.get("budget_seconds") or 0.0) if has_final else 0.0)
         result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
-                            should_stop=self.stop, should_pause=self.stop.pausing, emit_finished=False)
+                            should_stop=self.stop, should_pause=self.stop.pausing, emit_finished=False,
+                            executor=self._executor())
         if result.status == PAUSED and not self.stop.lost:
             raise Paused
         if self.stop.lost or result.status == Search.CANCELLED:
@@ -199,6 +201,13 @@ class SearchRunner:
         else:
             data = str(self.search.dataset.path)
         return to_search_config(self.config, data=data)
+
+    def _executor(self) -> Any:
+        """Scratch children on the `children` queue when ``CHILDREN_FANOUT`` says so, else in process."""
+        if not fanout_enabled(self.config.get("evaluator") or "shared"):
+            return None
+        logger.info("search %s: children fanned out over the %s queue", self.search.pk, CHILDREN_QUEUE)
+        return CeleryExecutor(self.search.pk)
 
     def _reads_dataset(self) -> bool:
         return needs_dataset(self.config.get("evaluator") or "shared") and self.search.dataset_id is not None

@@ -37,3 +37,11 @@ def run_search(self: Task, search_id: int) -> None:
     from worker.runner import run_claimed_search  # imports torch: only in the process that runs
 
     run_claimed_search(search_id, claim.owner)
+
+
+@app.task(name="worker.tasks.run_child", bind=True)
+def run_child(self: Task, search_id: int, step: int, index: int, job: dict) -> str:
+    """Train one scratch child of a fanned-out search (``worker.children``); a duplicate is a no-op."""
+    from worker.children import run_child as run
+
+    return run(search_id, step, index, job, worker_name=str(self.request.hostname or ""))

@@ -23,6 +23,7 @@ const EXPECTED = {
   log: (s, p) => [s.logs[0].message === p.message && s.logs[0].level === p.level, ["log"]],
   plan: (s, p) => [s.plans[p.phase].message === p.message && s.logs[0].message.includes(p.message), ["log", "plan"]],
   finished: (s, p) => [s.finished.status === p.status && s.logs.length === 1, ["finished", "log"]],
+  child: (s, p) => [s.children[`${p.step}.${p.index}`].state === p.state, ["children"]],
 };
 
 test("the generated list names every type once, and the store knows each one", () => {

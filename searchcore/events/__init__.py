@@ -21,6 +21,7 @@ from searchcore.events.types import (
     EVENT_TYPES,
     ArchSampled,
     Best,
+    Child,
     ChildTrain,
     ControllerStep,
     Evaluation,
@@ -35,7 +36,7 @@ from searchcore.events.types import (
 )
 
 __all__ = [
-    "EVENT_CLASSES", "EVENT_TYPES", "ArchSampled", "Best", "ChildTrain", "ControllerStep", "Emitter",
+    "EVENT_CLASSES", "EVENT_TYPES", "ArchSampled", "Best", "Child", "ChildTrain", "ControllerStep", "Emitter",
     "Evaluation", "Event", "EventData", "EventSink", "FanoutSink", "FinalEpoch", "Finished", "JsonlSink",
     "ListSink", "Log", "LoggingSink", "Progress", "Status", "event_class", "event_data", "json_safe",
     "read_events", "typed_payload",

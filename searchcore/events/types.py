@@ -263,9 +263,28 @@ class Finished(EventData):
                                            example={"architecture": {"space": "nb201"}, "reward": 0.91})
 
 
+@dataclass(frozen=True, kw_only=True)
+class Child(EventData):
+    """A fanned-out child (scratch evaluator on `children` workers) was queued, started, moved or ended."""
+
+    type: ClassVar[str] = "child"
+    step: int = required("the child's batch (one per controller step that sent new children), from 0",
+                         example=3)
+    index: int = required("the child's place in its batch, from 0", example=1)
+    state: Literal["pending", "running", "done", "failed", "cancelled"] = required(
+        "pending: queued for a worker; running; done (`reward` set); failed (`message`); cancelled",
+        example="running")
+    attempt: int = required("claims so far (a retry after its worker died adds one)", example=1)
+    progress: float = required("share of the child's training done, 0..1", example=0.4)
+    worker: str | None = optional("the Celery worker that runs (or ran) it", example="children1@gpu-box")
+    reward: float | None = optional("its reward, when done", example=0.42)
+    seconds: float | None = optional("its training seconds, when done", example=12.5)
+    message: str | None = optional("why it failed or stopped", example="its worker stopped 3 times")
+
+
 EVENT_CLASSES: dict[str, type[EventData]] = {cls.type: cls for cls in (
     Status, Progress, ControllerStep, ChildTrain, ArchSampled, Best, FinalEpoch, Evaluation, Plan, Log,
-    Finished)}
+    Finished, Child)}
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_CLASSES)
 
 

@@ -159,6 +159,9 @@ class SearchLoop:
                                  on_step=self._on_train_step, budget_fraction=self.progress.fraction,
                                  executor=self.executor, on_score=self._on_score,
                                  plan=lambda config, data: self._plan(config, data, device))
+        attach = getattr(self.executor, "attach_emitter", None)  # an executor that reports its jobs (Celery)
+        if attach is not None:
+            attach(self.emitter)
         cap = self.parts.evaluator.max_derive_samples  # e.g. scratch: its rewards are full scores already
         if cap is not None:
             self.reserve.derive_samples = min(self.config.derive_samples, cap)

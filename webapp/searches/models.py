@@ -102,3 +102,41 @@ class TrainedModel(models.Model):
     @property
     def package_path(self) -> Path:
         return Path(settings.MEDIA_ROOT) / self.package.name
+
+
+class ChildRun(models.Model):
+    """One scratch child of a fanned-out search (issue 10): the job, who runs it, and its result.
+
+    Unique per (search, step, index) and per (search, job_key): a redelivered child task finds its row
+    done and does not train again, and a resumed coordinator that samples the same architectures (its
+    RNG comes from the checkpoint) finds the children already trained by their job's key.
+    """
+
+    PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
+    STATES = [(s, s) for s in (PENDING, RUNNING, DONE, FAILED, CANCELLED)]
+
+    search = models.ForeignKey(Search, on_delete=models.CASCADE, related_name="children")
+    step = models.PositiveIntegerField()  # the batch (a controller step's submit), from 0
+    index = models.PositiveIntegerField()  # the child's place in its batch
+    job_key = models.CharField(max_length=64)  # a hash of the job's canonical JSON
+    job = models.JSONField()  # ``Job.to_dict()``
+    state = models.CharField(max_length=16, choices=STATES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)  # claims so far (a dead worker's too)
+    worker = models.CharField(max_length=200, blank=True)  # host:pid:nonce of the process running it
+    worker_name = models.CharField(max_length=200, blank=True)  # its Celery node name (children1@host)
+    progress = models.FloatField(default=0.0)
+    metrics = models.JSONField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["search", "step", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["search", "step", "index"], name="unique_child_place"),
+            models.UniqueConstraint(fields=["search", "job_key"], name="unique_child_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"child {self.step}.{self.index} of search {self.search_id} ({self.state})"

@@ -12,7 +12,7 @@ export function createStore() {
     seen: new Set(), times: new Map(), cursor: 0, maxSeq: 0,
     steps: [], childEpochs: [], finalEpochs: [], logs: [],
     progress: null, searchProgress: null, status: null, sampled: null, best: null, evaluation: null,
-    finished: null, plans: {},
+    finished: null, plans: {}, children: {},
     dirty: new Set(),
   };
 }
@@ -51,6 +51,11 @@ const HANDLERS = {
     const level = e.payload.meaningful ? "info" : "warning";
     insertBySeq(s.logs, { seq: e.seq, time: e.time, level, message: `plan (${e.payload.phase}): ${e.payload.message}` });
     return ["plan", "log"];
+  },
+  child: (s, e) => { // a fanned-out child: its latest state, keyed by batch and place
+    const key = `${e.payload.step}.${e.payload.index}`;
+    s.children[key] = latest(s.children[key], e);
+    return "children";
   },
   arch_sampled: (s, e) => { s.sampled = latest(s.sampled, e); return "sampled"; },
   best: (s, e) => { s.best = latest(s.best, e); return "best"; },
@@ -100,7 +105,7 @@ export function isRewound(store, event) {
 /** Empty the store in place (the object stays `window.nasLive`); every part needs a redraw. */
 export function resetStore(store) {
   Object.assign(store, createStore());
-  for (const part of ["controller", "child", "final", "progress", "status", "log"]) store.dirty.add(part);
+  for (const part of ["controller", "child", "children", "final", "progress", "status", "log"]) store.dirty.add(part);
 }
 
 /** The websocket query: replay after the contiguous cursor, naming that event's time so the server
