@@ -73,7 +73,7 @@ def _validate_images(dataset: Dataset, deadline: Deadline) -> None:
 
 
 def _validate_text(dataset: Dataset) -> None:
-    corpus = load_text_corpus(dataset.path)
+    corpus = load_text_corpus(dataset.path, limits=validation_limits())
     mark_validated(dataset, corpus.report.to_dict(), num_classes=None, num_images=None)
 
 

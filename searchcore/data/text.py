@@ -1,7 +1,12 @@
 """Word-level text corpora, tokenised exactly as pytorch/examples ``word_language_model``.
 
 Each line becomes ``line.split() + ["<eos>"]``; the vocabulary is built over train, valid and
-test in order of first appearance (so ids match that example's ``data.Corpus``). Accepted inputs:
+test in order of first appearance (so ids match that example's ``data.Corpus``). A vocabulary
+larger than ``max_vocab`` (default 10,000, PTB's size) keeps the most frequent train words (ties:
+first appearance, ids still in order of first appearance) plus ``<eos>`` and ``<unk>``; every other
+word becomes ``<unk>``, the PTB convention. A line longer than ``max_line_chars`` is refused: a
+corpus is one sentence or paragraph per line, and a file without line breaks cannot be split or
+reported on usefully. Accepted inputs:
 one ``.txt`` (split by lines, contiguous, 80/10/10), a zip or a folder holding ``train.txt``,
 ``valid.txt`` and ``test.txt`` (any wrapping folder), or a zip holding a single ``.txt``.
 """
@@ -28,6 +33,9 @@ logger = logging.getLogger(__name__)
 EOS = "<eos>"
 UNK = "<unk>"
 MAX_TEXT_BYTES = 512 * 1024**2
+DEFAULT_MAX_VOCAB = 10_000
+MAX_LINE_CHARS = 100_000
+LONGEST_LINES = 5  # reported per corpus
 OOV_WARNING_RATE = 0.05
 _SPLIT_FILES = {"train.txt": "train", "valid.txt": "valid", "val.txt": "valid", "validation.txt": "valid",
                 "test.txt": "test"}  # fmt: skip
@@ -42,6 +50,11 @@ class TextReport:
     oov_tokens: dict[str, int]  # valid/test tokens whose word never occurs in train
     has_unk: bool  # the corpus already maps rare words to <unk>
     warnings: list[str] = field(default_factory=list)
+    oov_rate: dict[str, float] = field(default_factory=dict)  # oov_tokens / tokens, valid and test
+    vocab_cap: int | None = None
+    words_seen: int = 0  # distinct words (with <eos>) before the cap
+    unk_tokens: dict[str, int] = field(default_factory=dict)  # tokens that are <unk> after the cap
+    longest_lines: list[dict[str, Any]] = field(default_factory=list)  # split, line (1-based), words, chars
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,18 +74,31 @@ class TextCorpus:
 
 
 def load_text_corpus(
-    path: str | Path, *, split: Sequence[float] = (0.8, 0.1, 0.1), limits: ArchiveLimits = ArchiveLimits()
+    path: str | Path, *, split: Sequence[float] = (0.8, 0.1, 0.1), limits: ArchiveLimits = ArchiveLimits(),
+    max_vocab: int | None = DEFAULT_MAX_VOCAB, max_line_chars: int = MAX_LINE_CHARS,
 ) -> TextCorpus:
-    """Read, tokenise and number a corpus; raises :class:`DatasetError` on unusable input."""
+    """Read, tokenise and number a corpus; raises :class:`DatasetError` on unusable input.
+
+    ``max_vocab`` None: no cap (every word keeps its own id)."""
+    if max_vocab is not None and max_vocab < 3:
+        raise ValueError("max_vocab must be at least 3 (<eos>, <unk> and one word)")
     path = Path(path)
     source, texts = _read_sources(path, check_fractions(split), limits)
     lines = {name: _lines(texts[name]) for name in SPLITS}
     for name in SPLITS:
+        _check_line_lengths(name, lines[name], max_line_chars)
         if not any(line.split() for line in lines[name]):
             raise DatasetError(f"the {name} text has no words")
     vocab: dict[str, int] = {}
     ids = {name: _tokenise(lines[name], vocab) for name in SPLITS}
-    report = _report(source, lines, ids, vocab)
+    seen_in_train = torch.zeros(len(vocab), dtype=torch.bool)
+    seen_in_train[ids["train"]] = True
+    oov = {name: int((~seen_in_train[ids[name]]).sum()) for name in ("valid", "test")}
+    words_seen = len(vocab)
+    if max_vocab is not None and len(vocab) > max_vocab:
+        ids, vocab = _cap(ids, vocab, max_vocab)
+    report = _report(source, lines, ids, vocab, oov)
+    report.vocab_cap, report.words_seen = max_vocab, words_seen
     logger.info(
         "loaded text corpus %s: %s tokens, vocabulary %d", path.name, report.tokens, report.vocab_size
     )
@@ -186,20 +212,57 @@ def _tokenise(lines: list[str], vocab: dict[str, int]) -> Tensor:
     return torch.tensor(ids, dtype=torch.int64)
 
 
+def _check_line_lengths(split: str, lines: list[str], max_chars: int) -> None:
+    for number, line in enumerate(lines, 1):
+        if len(line) > max_chars:
+            raise DatasetError(
+                f"line {number:,} of the {split} text has {len(line):,} characters (the limit is "
+                f"{max_chars:,}); put one sentence or paragraph per line"
+            )
+
+
+def _cap(
+    ids: dict[str, Tensor], vocab: dict[str, int], max_vocab: int
+) -> tuple[dict[str, Tensor], dict[str, int]]:
+    """Keep ``<eos>``, ``<unk>`` and the ``max_vocab - 2`` most frequent train words; renumber."""
+    counts = torch.bincount(ids["train"], minlength=len(vocab))
+    special = {vocab[w] for w in (EOS, UNK) if w in vocab}
+    counts[list(special)] = -1  # always kept, not counted against the words
+    order = sorted(range(len(vocab)), key=lambda i: (-int(counts[i]), i))
+    kept = sorted(special | set(order[: max_vocab - 2]))  # <eos> is always there; <unk> is, or is added
+    names = list(vocab)
+    new_vocab = {names[i]: n for n, i in enumerate(kept)}
+    if UNK not in new_vocab:
+        new_vocab[UNK] = len(new_vocab)
+    mapping = torch.full((len(vocab),), new_vocab[UNK], dtype=torch.int64)
+    for n, i in enumerate(kept):
+        mapping[i] = n
+    return {name: mapping[t] for name, t in ids.items()}, new_vocab
+
+
+def _longest(lines: dict[str, list[str]]) -> list[dict[str, Any]]:
+    found = [(len(line), name, number, line) for name in SPLITS for number, line in enumerate(lines[name], 1)]
+    top = sorted(found, key=lambda f: (-f[0], f[1], f[2]))[:LONGEST_LINES]
+    return [{"split": name, "line": number, "words": len(line.split()), "chars": chars,
+             "start": line[:80]} for chars, name, number, line in top]
+
+
 def _report(
-    source: str, lines: dict[str, list[str]], ids: dict[str, Tensor], vocab: dict[str, int]
+    source: str, lines: dict[str, list[str]], ids: dict[str, Tensor], vocab: dict[str, int],
+    oov: dict[str, int],
 ) -> TextReport:
-    seen_in_train = torch.zeros(len(vocab), dtype=torch.bool)
-    seen_in_train[ids["train"]] = True
-    oov = {name: int((~seen_in_train[ids[name]]).sum()) for name in ("valid", "test")}
+    unk = vocab.get(UNK)
     report = TextReport(
         source=source,
         lines={k: len(v) for k, v in lines.items()},
         tokens={k: int(v.numel()) for k, v in ids.items()},
         vocab_size=len(vocab),
         oov_tokens=oov,
-        has_unk=UNK in vocab,
+        has_unk=unk is not None,
+        unk_tokens={k: int((v == unk).sum()) if unk is not None else 0 for k, v in ids.items()},
+        longest_lines=_longest(lines),
     )
+    report.oov_rate = {name: round(count / max(report.tokens[name], 1), 4) for name, count in oov.items()}
     for name, count in oov.items():
         rate = count / max(report.tokens[name], 1)
         if rate > OOV_WARNING_RATE:

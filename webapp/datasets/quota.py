@@ -2,10 +2,11 @@
 
 A dataset's weight is what it unpacks to: for a zip the sum of the sizes its entries declare
 (read from the central directory only; ``zipfile`` never inflates an entry past its declared size,
-so this bounds what validation and training read), for a text corpus the file itself — and never
-less than the upload. Every dataset the user keeps counts, whatever its status, since its file
-stays on disk. ``check_quota`` runs before the upload is stored and again inside the transaction
-that creates the row (after ``lock_owner``), so two uploads at once cannot both squeeze in.
+so this bounds what validation and training read; a text corpus zip too), for a .txt corpus the
+file itself — and never less than the upload. Every dataset the user keeps counts, whatever its
+status, since its file stays on disk. ``check_quota`` runs before the upload is stored and again
+inside the transaction that creates the row (after ``lock_owner``), so two uploads at once cannot
+both squeeze in.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from webapp.quotas import QuotaExceeded
 def unpacked_bytes(uploaded_file: UploadedFile, kind: str) -> int:
     """What the upload unpacks to (see the module docstring); an unreadable zip counts its own size."""
     size = int(uploaded_file.size or 0)
-    if kind != Dataset.IMAGE:
-        return size
+    if kind != Dataset.IMAGE and not str(uploaded_file.name or "").lower().endswith(".zip"):
+        return size  # a plain .txt corpus: the file itself
     try:
         uploaded_file.seek(0)
         with zipfile.ZipFile(uploaded_file) as archive:

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 VALIDATE_TASK = "worker.tasks.validate_dataset"
 KIND_BY_SUFFIX = {".zip": Dataset.IMAGE, ".txt": Dataset.TEXT}
+TEXT_SPLIT_FILES = {"train.txt", "valid.txt", "test.txt"}
 MAX_NAME = 200
 
 
@@ -77,6 +78,8 @@ def _check_upload(name: str, uploaded_file: UploadedFile | None, kind: str | Non
         errors["file"] = [f"The file is larger than the {limit:.3g} GiB limit."]
     elif suffix == ".zip" and not _looks_like_zip(uploaded_file):
         errors["file"] = ["This is not a readable zip archive."]
+    if kind is None and suffix == ".zip" and not errors and _zip_holds_text(uploaded_file):
+        kind = Dataset.TEXT
     kind = kind or KIND_BY_SUFFIX.get(suffix, Dataset.IMAGE)
     if kind not in dict(Dataset.KINDS):
         errors["kind"] = [f"Kind must be one of {', '.join(dict(Dataset.KINDS))}."]
@@ -95,6 +98,24 @@ def _looks_like_zip(uploaded_file: UploadedFile) -> bool:
         return zipfile.is_zipfile(uploaded_file)
     finally:
         uploaded_file.seek(0)
+
+
+def _zip_holds_text(uploaded_file: UploadedFile) -> bool:
+    """A zip is a text corpus when it names a split file (``train.txt``/``valid.txt``/``test.txt``)
+    or every file in it is a ``.txt`` (read from the central directory only)."""
+    try:
+        uploaded_file.seek(0)
+        with zipfile.ZipFile(uploaded_file) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/") and "__MACOSX" not in n
+                     and not Path(n).name.startswith(".")]
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+    finally:
+        uploaded_file.seek(0)
+    lowered = [Path(n).name.lower() for n in names]
+    if any(n in TEXT_SPLIT_FILES for n in lowered):
+        return True
+    return bool(lowered) and all(n.endswith(".txt") for n in lowered)
 
 
 def _store(uploaded_file: UploadedFile, dest: Path) -> None:

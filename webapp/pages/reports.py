@@ -34,6 +34,7 @@ def dataset_context(dataset: Dataset) -> dict[str, Any]:
         **skipped_context(report),
         "warnings": report.get("warnings") or [],
         "text_stats": _text_stats(report) if dataset.kind == Dataset.TEXT else [],
+        "longest_lines": _longest_lines(report) if dataset.kind == Dataset.TEXT else [],
     }
 
 
@@ -62,18 +63,30 @@ def skipped_context(report: dict[str, Any]) -> dict[str, Any]:
 
 def _text_stats(report: dict[str, Any]) -> list[tuple[str, Any]]:
     """Flat (label, value) rows for a text corpus report, whatever keys validation wrote."""
-    skip = {"skipped", "skipped_counts", "skipped_total",
+    skip = {"skipped", "skipped_counts", "skipped_total", "longest_lines",
             "warnings", "class_names", "counts", "split_counts", "image_sizes", "thumbnails",
             "modes", "native"}
     rows: list[tuple[str, Any]] = []
     for key, value in report.items():
         if key in skip:
             continue
-        if isinstance(value, dict):
-            rows.extend((f"{key} · {k}", v) for k, v in value.items() if not isinstance(v, (dict, list)))
+        if key == "oov_rate" and isinstance(value, dict):  # a share: shown as a percentage
+            rows.extend((f"OOV rate · {k}", _percent(v)) for k, v in value.items())
+        elif isinstance(value, dict):
+            rows.extend((f"{key.replace('_', ' ')} · {k}", v) for k, v in value.items()
+                        if not isinstance(v, (dict, list)))
         elif not isinstance(value, list):
             rows.append((key.replace("_", " "), value))
     return rows
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * value:.1f} %" if isinstance(value, (int, float)) else str(value)
+
+
+def _longest_lines(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = report.get("longest_lines")
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
 
 def thumbnail_names(dataset: Dataset) -> dict[str, list[str]]:
