@@ -100,6 +100,17 @@ for queue in searches datasets; do
     "$PY" -m celery -A worker.app worker -Q "$queue" --concurrency 1 -n "$queue@%h" -l info &
   pids+=($!)
 done
+# CHILDREN_WORKERS processes for the `children` queue (issue 10): a scratch search's children train
+# there, one per process, while the search waits in its own worker (default: one per core, each torch
+# child with CHILD_TORCH_THREADS=1 thread). A pool process is reused for up to 50 children (the dataset
+# stays loaded); 0 workers: children train inside the search (CHILDREN_FANOUT=auto finds none).
+CHILDREN_WORKERS=${CHILDREN_WORKERS:-$(nproc 2>/dev/null || echo 1)}
+for ((i = 1; i <= CHILDREN_WORKERS; i++)); do
+  scripts/supervise.sh --log "$LOGS/worker-children$i.log" "worker-children$i" \
+    "$PY" -m celery -A worker.app worker -Q children --concurrency 1 -n "children$i@%h" \
+    --max-tasks-per-child 50 -l info &
+  pids+=($!)
+done
 essential=("$redis_pid")  # the services whose end stops everything
 # Two processes serve about twice the page throughput of one on two cores (bench/pages.py).
 "$PY" -m uvicorn webapp.asgi:application --host 127.0.0.1 --port "$PORT" --workers "$WEB_WORKERS" \

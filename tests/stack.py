@@ -189,12 +189,17 @@ class LiveStack:
         ])
         _wait(service, lambda: _redis_ping(self.redis_port), "redis")
 
-    def _start_worker(self, queue: str) -> None:
-        service = self._spawn(f"worker-{queue}", [
+    def _start_worker(self, name: str) -> None:
+        """A worker for queue ``name``; a digit suffix names more than one (``children1``, ``children2``:
+        both take the `children` queue, as separate processes with their own node names)."""
+        queue = name.rstrip("0123456789")
+        reuse = ["--max-tasks-per-child", "50"] if queue == "children" else []  # as scripts/run.sh
+        service = self._spawn(f"worker-{name}", [
             PYTHON, "-m", "celery", "-A", "worker.app", "worker", "-Q", queue, "--concurrency", "1",
-            "-n", f"{queue}@%h", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-n", f"{name}@%h", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            *reuse,
         ])
-        _wait(service, lambda: " ready." in service.log.read_text(errors="replace"), f"worker {queue}")
+        _wait(service, lambda: " ready." in service.log.read_text(errors="replace"), f"worker {name}")
 
     def _start_web(self) -> None:
         """``web``: the ASGI server (all its processes in one session, stopped together)."""
