@@ -23,12 +23,10 @@ from django.utils import timezone
 
 from searchcore import FinalConfig, export_package, run_search, train_final
 from searchcore.compat import needs_dataset, trains_only
-from searchcore.data import DatasetError, resolve_image_input
+from searchcore.data import DatasetError
 from searchcore.events import Emitter
 from searchcore.planning.apply import planned_minimum_seconds
 from searchcore.search.result import SearchResult
-from searchcore.spaces import space_class
-from searchcore.spaces.base import IMAGE
 from searchcore.training.fixed import fixed_architecture, whole_budget_config
 from searchcore.training.verdict import at_chance_message
 from webapp.celery_app import CHILDREN_QUEUE, enqueue
@@ -40,6 +38,7 @@ from worker import shutdown
 from worker.executor import CeleryExecutor, fanout_enabled
 from worker.lease import Heartbeat
 from worker.sink import DbChannelSink
+from worker.task_kinds import RunKind, run_kind
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +121,11 @@ class SearchRunner:
             return None
         return self._finish(status, redact_paths(message))  # no server paths shown to users
 
+    @property
+    def kind(self) -> RunKind:
+        """What differs between task kinds (an unknown one fails the run inside ``run``)."""
+        return run_kind(self.config["space"])
+
     # -- stages ---------------------------------------------------------------------------------
     def _stages(self) -> tuple[str, str]:
         if self.stop():
@@ -175,19 +179,19 @@ class SearchRunner:
             "status", status="exporting", message="building the download package")
         package = export_package(self.directory / "final", self.directory / "package.zip")
         relative = package.relative_to(settings.MEDIA_ROOT).as_posix()
+        metrics = {**(final.metrics or {}), **self.kind.extras(self.directory / "final",
+                                                               str(self.search.dataset.path))}
         TrainedModel.objects.update_or_create(
-            search=self.search, defaults={"metrics": final.metrics or {}, "package": relative})
+            search=self.search, defaults={"metrics": metrics, "package": relative})
         self.completed = True
         verdict = (final.metrics or {}).get("verdict")
         if verdict is not None and not verdict["above_chance"]:  # never a success; the package stays
             minimum = planned_minimum_seconds(self.directory / "search", self.directory / "final")
             return Search.FAILED, at_chance_message(verdict, self._run_seconds(result, final), minimum)
-        accuracy = final.test_accuracy
+        headline = self.kind.headline(final.metrics or {})
         searched = not (self.train_only or self.transfer)
         done = "Search and final training finished" if searched else "Training finished"
-        if accuracy is None:
-            return Search.SUCCEEDED, f"{done}."
-        return Search.SUCCEEDED, f"{done}; test accuracy {accuracy:.1%}."
+        return Search.SUCCEEDED, f"{done}; {headline}." if headline else f"{done}."
 
     def _run_seconds(self, result: Any, final: Any) -> float:
         """The run's total budget: each stage's configured seconds, else the time the stage took."""
@@ -213,13 +217,10 @@ class SearchRunner:
         return needs_dataset(self.config.get("evaluator") or "shared") and self.search.dataset_id is not None
 
     def _final_config(self, result: Any) -> FinalConfig:
-        """The stored ``final`` settings as they are, plus what only the worker knows; the image
-        pipeline (seed, size, grayscale, space options) follows the search, the batch size does not."""
-        pipeline = {k: self.config[k] for k in ("seed", "image_size", "grayscale") if k in self.config}
-        if space_class(self.config["space"]).task_kind == IMAGE:  # "auto" (None) -> what the search used
-            pipeline["image_size"], pipeline["grayscale"] = resolve_image_input(
-                self.search.dataset.path, image_size=pipeline.get("image_size"),
-                grayscale=pipeline.get("grayscale"))
+        """The stored ``final`` settings as they are, plus what only the worker knows; the task kind's
+        inputs (``worker.task_kinds``: seed, and an image's side and colour) follow the search, the
+        batch size does not."""
+        pipeline = self.kind.final_inputs(self.config, str(self.search.dataset.path))
         return FinalConfig(**dict(self.config.get("final") or {}), **pipeline, arch=result.to_dict(),
                            data=str(self.search.dataset.path), device=settings.NAS_DEVICE,
                            supernet=str(self.directory / "search"),
