@@ -171,3 +171,23 @@ test("the collapse badge names the reasons of a degenerate best architecture, an
   assert.equal(collapseText({ reward: 0.5 }), ""); // an event from before the check
   assert.equal(collapseText(null), "");
 });
+
+test("fanned-out children: the latest state of each, newest batch first, capped", async () => {
+  const { childRows } = await import("../static/js/live_store.js");
+  const s = createStore();
+  const child = (seq, step, index, state, extra = {}) => ingest(s, {
+    seq, type: "child", time: seq, payload: { step, index, state, attempt: 1, progress: 0, ...extra } });
+  child(1, 0, 0, "pending");
+  child(2, 0, 0, "running", { worker: "children1@box", progress: 0.5 });
+  child(3, 0, 1, "running", { worker: "children2@box", progress: 0.25 });
+  child(4, 1, 0, "pending");
+  child(5, 0, 0, "done", { worker: "children1@box", progress: 1, reward: 0.4213 });
+  child(2, 0, 0, "running"); // a duplicate seq changes nothing
+  assert.deepEqual(takeDirty(s), new Set(["children"]));
+  const rows = childRows(s);
+  assert.deepEqual(rows.map((r) => [r.batch, r.child, r.state]), [[2, 1, "pending"], [1, 1, "done"], [1, 2, "running"]]);
+  assert.equal(rows[1].worker, "children1@box");
+  assert.equal(rows[1].reward, "0.421");
+  assert.equal(rows[2].progress, 25);
+  assert.equal(childRows(s, 2).length, 2);
+});

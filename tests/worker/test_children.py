@@ -152,3 +152,14 @@ def test_submit_again_finds_the_rows_and_sends_only_what_is_not_done(search) -> 
     ChildRun.objects.filter(search=search).update(state=ChildRun.DONE, metrics={"reward": 0.5})
     assert resumed.wait(ticket, should_stop=lambda: False) == [{"reward": 0.5}] * 4
     assert ChildRun.objects.filter(search=search).count() == 4
+
+
+def test_a_child_whose_job_raises_fails_with_its_reason(search) -> None:
+    job = Job("scratch", {"space": "nas-rl-cnn"}, {"seed": 1, "bogus": True}).to_dict()
+    row = ChildRun.objects.create(search=search, step=0, index=0, job_key=job_key(job), job=job)
+    assert children.run_child(search.pk, 0, 0, job) == ChildRun.FAILED
+    row.refresh_from_db()
+    assert row.state == ChildRun.FAILED and "unknown scratch job setting(s): bogus" in row.message
+    executor = CeleryExecutor(search.pk, poll=0.01, send=lambda row: None)
+    with pytest.raises(ChildFailed, match="bogus"):
+        executor.wait(executor.submit([Job.from_dict(job)]), should_stop=lambda: False)

@@ -2,7 +2,7 @@
 // and redraws charts, progress, cells and the log at most a few times a second. When a resumed
 // search re-sends events the page has under other times, it starts over from a full replay.
 import {
-  backoffDelay, collapseText, createStore, ingest, isRewound, progressView, resetStore, searchStatus, socketQuery,
+  backoffDelay, childRows, collapseText, createStore, ingest, isRewound, progressView, resetStore, searchStatus, socketQuery,
   takeDirty,
 } from "./live_store.js";
 import { rewardTraces } from "./charts/reward.js";
@@ -101,6 +101,24 @@ function render() {
   if (dirty.has("best") && store.best) { cells.best.show(store.best); drawBest(); }
   if (dirty.has("finished")) drawFinished();
   if (dirty.has("plan")) drawPlan();
+  if (dirty.has("children")) drawChildren();
+}
+
+// Fanned-out children (scratch evaluator on `children` workers): state, worker and progress of each.
+function drawChildren() {
+  const rows = childRows(store);
+  document.getElementById("children-card").hidden = rows.length === 0;
+  document.getElementById("children-rows").replaceChildren(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    tr.className = `child-${r.state}`;
+    if (r.message) tr.title = r.message;
+    for (const text of [r.batch, r.child, r.state, r.worker, `${r.progress} %`, r.attempt, r.reward]) {
+      const td = document.createElement("td");
+      td.textContent = String(text);
+      tr.append(td);
+    }
+    return tr;
+  }));
 }
 
 // The plan of each phase (searchcore.planning): what the budget buys; a warning when it is too small.

@@ -74,6 +74,21 @@ const HANDLERS = {
 export const IGNORED_TYPES = Object.freeze([]);
 export const HANDLED_TYPES = Object.freeze(Object.keys(HANDLERS));
 
+export const CHILD_ROWS = 24;
+
+/** The fanned-out children for the live page's table, newest batch first, at most `limit` rows:
+ * batch and child numbered from 1, the worker that runs it, progress in percent. */
+export function childRows(store, limit = CHILD_ROWS) {
+  return Object.values(store.children)
+    .sort((a, b) => b.step - a.step || a.index - b.index)
+    .slice(0, limit)
+    .map((c) => ({
+      batch: c.step + 1, child: c.index + 1, state: c.state, worker: c.worker || "—",
+      progress: Math.round(100 * (c.state === "done" ? 1 : c.progress || 0)), attempt: c.attempt,
+      reward: typeof c.reward === "number" ? c.reward.toFixed(3) : "—", message: c.message || "",
+    }));
+}
+
 function statusLine(payload) {
   const status = String(payload.status || "").replaceAll("_", " ");
   return payload.message ? `${status}: ${payload.message}` : status;
