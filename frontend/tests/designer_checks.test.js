@@ -51,3 +51,13 @@ test("the reason comes from the compatibility table, not a rule of its own", () 
   const lm = { ...compat, "enas-micro": { ...compat["enas-micro"], needs_dataset: { shared: false } } };
   assert.equal(checkDesign({ ...base, dataset: "" }, lm).dataset, undefined);
 });
+
+test("a dataset of another task kind is refused on the dataset field", () => {
+  const withRnn = { ...compat, "enas-rnn": { task_kind: "language", evaluators: ["shared"], why_not: {},
+    needs_dataset: { shared: true, benchmark: false } } };
+  const text = { ...base, datasetKind: "language" };
+  assert.equal(checkDesign(text, withRnn).dataset,
+    "The enas-micro space does image classification; this dataset is for language modelling.");
+  assert.deepEqual(checkDesign({ ...text, space: "enas-rnn", specs: [], options: {} }, withRnn), {});
+  assert.deepEqual(checkDesign({ ...base, datasetKind: "image" }, withRnn), {});
+});

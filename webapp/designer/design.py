@@ -13,6 +13,7 @@ from webapp.designer.fields import option_field
 from webapp.designer.forms import FINAL_FIELDS, DesignForm
 from webapp.designer.options import field_name
 from webapp.designer.strategy import strategy_fieldsets
+from webapp.searches.config import TASK_KIND
 from webapp.searches.models import Search
 
 
@@ -39,8 +40,8 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
         "dataset_inputs": [(str(d.pk), summary["text"]) for d in datasets
                            if (summary := native_summary(d)) is not None],
         "designer_data": {
-            "datasets": {str(d.pk): {"name": d.name, "kind": d.kind, "train": train_size(d),
-                                     "classes": d.num_classes} for d in datasets},
+            "datasets": {str(d.pk): {"name": d.name, "kind": d.kind, "task_kind": TASK_KIND.get(d.kind),
+                                     "train": train_size(d), "classes": d.num_classes} for d in datasets},
             "compatibility": catalogue()["compatibility"],
             "spaces": {s["name"]: {"size_text": s["size_text"]} for s in space_catalog()},
         },

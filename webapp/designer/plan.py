@@ -23,10 +23,13 @@ from searchcore.planning.apply import trains_children
 from searchcore.planning.children import median_measure, plan_children, typical_children
 from searchcore.planning.ladder import child_ladder, proxy_ladder
 from searchcore.spaces import TaskSpec, create_space, space_class
-from searchcore.spaces.base import IMAGE
+from searchcore.spaces.base import IMAGE, LANGUAGE
 
 DEFAULT_TRAIN, DEFAULT_VALID = 8000, 1000  # no dataset chosen yet: a typical small upload
 _DEFAULTS = SearchConfig.__dataclass_fields__  # what a run that sets nothing uses
+NOT_PLANNED = {LANGUAGE: "Budgets of language-model searches are not planned yet: the search trains its "
+                         "supernet on 64 parallel token streams (or the batch size you set) until its budget "
+                         "ends, and final training runs until its own budget or epochs end."}
 MEASURE_THREADS = 1  # see searchcore.planning.costs: robust when a search shares the machine
 
 
@@ -34,10 +37,13 @@ def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evalua
                   sizes: tuple[int, int] | None, search_seconds: float | None,
                   final_seconds: float | None) -> dict[str, Any]:
     """``{"search": plan | None, "final": plan | None, "assumed_sizes": bool}`` (plans as dicts)."""
-    planned = space_class(space).task_kind == IMAGE and needs_dataset(evaluator)
+    kind = space_class(space).task_kind
+    planned = kind == IMAGE and needs_dataset(evaluator)
     train, valid = sizes or (DEFAULT_TRAIN, DEFAULT_VALID)
     out: dict[str, Any] = {"search": None, "final": None, "assumed_sizes": sizes is None,
                            "train_size": train}
+    if kind != IMAGE:  # said plainly, not an empty box
+        out["note"] = NOT_PLANNED.get(kind, f"Budgets of {kind} searches are not planned yet.")
     if not planned:
         return out
     if search_seconds and evaluator_class(evaluator).trains_weights and proxy_ladder(space):

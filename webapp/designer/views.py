@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from searchcore.compat import combination_errors, needs_dataset
 from searchcore.config import SearchConfig
+from searchcore.data.tasks import DEFAULT_SEQ_LEN
 from searchcore.schema import OptionsError
 from searchcore.spaces import TaskSpec, space_class
-from searchcore.spaces.base import IMAGE
+from searchcore.spaces.base import IMAGE, LANGUAGE
 from searchcore.validation import MAX_SEARCH_SECONDS
 from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
@@ -142,9 +143,13 @@ def _field_errors(errors: dict[str, list[str]]) -> JsonResponse:
 
 
 def _task(space: str, dataset: Dataset | None) -> TaskSpec | None:
-    """An image task with the dataset's class count and default (native) input; ``None`` (the
-    kind's default) otherwise."""
-    if space_class(space).task_kind != IMAGE:
+    """An image task with the dataset's class count and default (native) input; a language task with
+    a text dataset's vocabulary; ``None`` (the kind's default) otherwise."""
+    kind = space_class(space).task_kind
+    if kind == LANGUAGE:
+        vocab = int(((dataset.report or {}).get("vocab_size") or 0) if dataset else 0)
+        return TaskSpec.language(vocab, DEFAULT_SEQ_LEN) if vocab >= 2 else None
+    if kind != IMAGE:
         return None
     native = native_summary(dataset) if dataset else None
     size, gray = (native["default_size"], native["default_grayscale"]) if native else (32, False)

@@ -53,7 +53,9 @@ function numberOrNull(v) { return v === "" || v === undefined ? null : Number(v)
 
 function state() {
   const { options, specs } = readOptions();
-  return { space: $("id_space").value, evaluator: $("id_evaluator").value, dataset: $("id_dataset").value, options, specs };
+  const dataset = $("id_dataset").value;
+  return { space: $("id_space").value, evaluator: $("id_evaluator").value, dataset, options, specs,
+    datasetKind: (data.datasets[dataset] || {}).task_kind };
 }
 
 function showErrors(errors) {
@@ -154,13 +156,13 @@ async function refreshPlan(mine, s) {
   const res = await postJson(form.getAttribute("data-plan-url"), body);
   if (mine !== generation) return;
   const plans = res.ok ? [["plan-search", res.body.search], ["plan-final", res.body.final]] : [];
-  $("plan-box").hidden = !plans.some(([, p]) => p);
+  $("plan-box").hidden = !plans.some(([, p]) => p) && !(res.ok && res.body.note);
   for (const [id, p] of plans) {
     $(id).textContent = p ? p.message : "";
     $(id).className = p && !p.meaningful ? "small alert warn" : "small";
   }
-  $("plan-basis").textContent = res.ok && res.body.assumed_sizes
-    ? `No dataset chosen: assumes ${res.body.train_size} training images.` : "";
+  $("plan-basis").textContent = res.ok && res.body.note ? res.body.note
+    : res.ok && res.body.assumed_sizes ? `No dataset chosen: assumes ${res.body.train_size} training images.` : "";
 }
 
 function schedule() {

@@ -2,7 +2,8 @@
 // The server checks the same things again; these only save a round trip.
 
 /**
- * @param {{space:string, evaluator:string, dataset:string, options:Object, specs:Array}} state
+ * @param {{space:string, evaluator:string, dataset:string, options:Object, specs:Array,
+ *   datasetKind?:string}} state  datasetKind: the chosen dataset's task kind ("image", "language")
  * @param {Object} compat searchcore.compat.compatibility_table(): per space its usable evaluators,
  *   why the others are not ("why_not") and which evaluators read a dataset ("needs_dataset").
  */
@@ -24,5 +25,13 @@ export function checkDesign(state, compat) {
   if (why) errors.evaluator = `${why[0].toUpperCase()}${why.slice(1)}.`;
   const needsDataset = !row || !row.needs_dataset || row.needs_dataset[state.evaluator] !== false;
   if (needsDataset && !state.dataset) errors.dataset = "Choose a ready dataset (or upload one first).";
+  else if (needsDataset && row && state.datasetKind && row.task_kind && state.datasetKind !== row.task_kind) {
+    errors.dataset = `The ${state.space} space does ${kindName(row.task_kind)}; this dataset is for `
+      + `${kindName(state.datasetKind)}.`;
+  }
   return errors;
 }
+
+// searchcore.compat.KIND_NAMES (the server says the same on submit)
+const KIND_NAMES = { image: "image classification", language: "language modelling" };
+function kindName(kind) { return KIND_NAMES[kind] || kind; }
