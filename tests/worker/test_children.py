@@ -163,3 +163,24 @@ def test_a_child_whose_job_raises_fails_with_its_reason(search) -> None:
     executor = CeleryExecutor(search.pk, poll=0.01, send=lambda row: None)
     with pytest.raises(ChildFailed, match="bogus"):
         executor.wait(executor.submit([Job.from_dict(job)]), should_stop=lambda: False)
+
+
+@pytest.mark.slow
+def test_a_restarted_coordinator_takes_the_children_already_done_and_sends_none(user, images, enqueued,
+                                                                                settings) -> None:
+    import shutil
+
+    settings.CHILDREN_FANOUT = "on"
+    search = create_search(user, {"dataset": images.pk, **CONFIG})
+    with mock.patch("worker.executor._send", side_effect=run_here):
+        assert run(search) == Search.SUCCEEDED
+    first = rewards(search)
+    trained = {r.pk: r.finished_at for r in ChildRun.objects.filter(search=search)}
+    # the coordinator's process and folder are gone (checkpoint too): it starts the search again
+    shutil.rmtree(search.directory)
+    Search.objects.filter(pk=search.pk).update(status=Search.QUEUED, lease_owner="", lease_expires_at=None,
+                                               attempts=0, progress=0.0)
+    with mock.patch("worker.executor._send", side_effect=AssertionError("a done child was sent again")):
+        assert run(search) == Search.SUCCEEDED
+    assert rewards(search)[-len(first):] == first
+    assert {r.pk: r.finished_at for r in ChildRun.objects.filter(search=search)} == trained  # none retrained
