@@ -29,6 +29,7 @@ from searchcore.planning.apply import planned_minimum_seconds
 from searchcore.search.result import SearchResult
 from searchcore.training.fixed import fixed_architecture, whole_budget_config
 from searchcore.training.verdict import at_chance_message
+from searchcore.validation import MAX_SEARCH_SECONDS
 from webapp.celery_app import CHILDREN_QUEUE, enqueue
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
@@ -140,6 +141,7 @@ class SearchRunner:
                             eta_extra=float(final_budget.get("budget_seconds") or 0.0) if has_final else 0.0)
         result = run_search(self._search_config(), self.directory / "search", sink=self.sink,
                             should_stop=self.stop, should_pause=self.stop.pausing, emit_finished=False,
+                            wall_clock_cap=MAX_SEARCH_SECONDS,  # the service's cap, whatever the budget
                             executor=self._executor())
         if result.status == PAUSED and not self.stop.lost:
             raise Paused

@@ -7,6 +7,10 @@ largest of the three fractions, and the ETA extrapolates from the time spent so 
 
 Elapsed time accumulates across resumed runs: ``elapsed_before`` comes from the checkpoint.
 
+``ceiling_seconds`` is a hard wall-clock ceiling whatever the budget (the web service's 12-hour cap
+holds a search bounded only by counts, e.g. ``max_archs`` of children trained from scratch); it
+counts like a time budget but reserves nothing and plans nothing.
+
 ``reserve_seconds`` of a time budget are kept for what follows the search phase (derive, see
 ``searchcore.search.schedule``): the search phase is used up at ``seconds - reserve_seconds`` and
 its fraction counts against that; the ETA still runs to ``seconds``.
@@ -25,6 +29,7 @@ class Budget:
     max_epochs: int | None = None
     elapsed_before: float = 0.0
     reserve_seconds: float = 0.0
+    ceiling_seconds: float | None = None
     _started: float = field(default_factory=time.monotonic, repr=False)
 
     def restart_clock(self, elapsed_before: float) -> None:
@@ -45,10 +50,14 @@ class Budget:
             parts.append(archs / self.max_archs)
         if self.max_epochs:
             parts.append(epochs / self.max_epochs)
+        if self.ceiling_seconds:
+            parts.append(self.elapsed() / self.ceiling_seconds)
         return min(1.0, max(parts))
 
     def exhausted(self, epochs: float, archs: int) -> bool:
         if self.seconds is not None and self.elapsed() >= self.search_seconds():
+            return True
+        if self.ceiling_seconds is not None and self.elapsed() >= self.ceiling_seconds:
             return True
         if self.max_archs is not None and archs >= self.max_archs:
             return True

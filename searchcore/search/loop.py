@@ -75,17 +75,20 @@ def run_search(config: SearchConfig, out_dir: str | os.PathLike[str], *, sink: E
                should_stop: Callable[[], bool] | None = None,
                on_checkpoint: Callable[[int], None] | None = None,
                emit_finished: bool = True, executor: Executor | None = None,
-               should_pause: Callable[[], bool] | None = None) -> SearchResult:
+               should_pause: Callable[[], bool] | None = None,
+               wall_clock_cap: float | None = None) -> SearchResult:
     """Run (or resume, or return the stored result of) the search ``config`` in ``out_dir``.
 
     ``emit_finished=False``: the caller continues the same event stream (final training) and emits
     ``finished`` itself; the loop then ends with a ``status`` event ``search_ended`` instead.
     ``executor``: where the evaluator runs its jobs (default: in this process).
     ``should_pause``: stop at the next step boundary without ending the search (see the module doc).
+    ``wall_clock_cap``: seconds after which the search phase ends as if its budget were used up,
+    whatever the budget says (``Budget.ceiling_seconds``; the worker passes the service's cap).
     """
     loop = SearchLoop(config, Path(out_dir), sink=sink, should_stop=should_stop,
                       on_checkpoint=on_checkpoint, emit_finished=emit_finished, executor=executor,
-                      should_pause=should_pause)
+                      should_pause=should_pause, wall_clock_cap=wall_clock_cap)
     return loop.run()
 
 
@@ -93,7 +96,8 @@ class SearchLoop:
     def __init__(self, config: SearchConfig, out_dir: Path, *, sink: EventSink | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  on_checkpoint: Callable[[int], None] | None = None, emit_finished: bool = True,
-                 executor: Executor | None = None, should_pause: Callable[[], bool] | None = None) -> None:
+                 executor: Executor | None = None, should_pause: Callable[[], bool] | None = None,
+                 wall_clock_cap: float | None = None) -> None:
         self.config = config
         self.executor = executor
         self.out_dir = out_dir
@@ -105,7 +109,8 @@ class SearchLoop:
         self.emit_finished = emit_finished
         self.jsonl = JsonlSink(out_dir / EVENTS_NAME)
         self.emitter = Emitter(FanoutSink(self.jsonl, sink) if sink is not None else self.jsonl)
-        self.budget = Budget(config.budget_seconds, config.max_archs, config.max_epochs)
+        self.budget = Budget(config.budget_seconds, config.max_archs, config.max_epochs,
+                             ceiling_seconds=wall_clock_cap)
         self.state = LoopState()
         self.reserve = DeriveReserve(self.budget, config.derive_samples)  # derive's time within the budget
         self.plan_seconds = 0.0  # spent measuring step costs for the plan (counted in the budget)

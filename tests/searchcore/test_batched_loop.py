@@ -148,7 +148,7 @@ def test_evaluator_options_and_summaries_come_from_the_schema() -> None:
                               "augment", "amp", "channels_last"]
     assert evaluator_schema("benchmark").names() == ["accuracy_column"]
     with pytest.raises(OptionsError) as caught:
-        shared.parse({"lr": 50.0, "momentum": True})
+        shared.parse({"lr": 500.0, "momentum": True})  # up to 100: ENAS's language lr is 20
     assert set(caught.value.errors) == {"lr", "momentum"}
     with pytest.raises(ValueError, match="unknown benchmark evaluator option lr"):
         check_evaluator_options("benchmark", {"lr": 0.1})
@@ -163,5 +163,5 @@ def test_bad_evaluator_options_are_a_setup_error(tmp_path: Path) -> None:
 
     with pytest.raises(SearchSetupError, match="lr: must be between") as caught:
         run_search(SearchConfig(space="nb201", data=str(TABLE), evaluator="shared", max_epochs=1,
-                                evaluator_options={"lr": 99.0}), tmp_path)
-    assert caught.value.errors == {"evaluator_options": ["lr: must be between 1e-06 and 10"]}
+                                evaluator_options={"lr": 999.0}), tmp_path)
+    assert caught.value.errors == {"evaluator_options": ["lr: must be between 1e-06 and 100"]}
