@@ -213,6 +213,9 @@ class FinalEpoch(EventData):
     valid_accuracy: float | None = required("validation accuracy; null without a validation split",
                                             example=0.66)
     lr: float = required("learning rate of the epoch's last step", example=0.02)
+    valid_perplexity: float | None = optional(
+        "language models: validation perplexity of the epoch (`accuracy`/`valid_accuracy` are then next-word "
+        "accuracies)", example=85.3)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -87,6 +87,9 @@ class LanguageLoop(FinalLoop):
         self.valid_perplexity = float(result["perplexity"])
         return float(result["accuracy"])
 
+    def _event_extras(self) -> dict[str, Any]:
+        return {"valid_perplexity": self.valid_perplexity}
+
     def _record(self, out: LoopOutcome, epoch: int, loss: float, acc: float, valid_acc: float | None,
                 lr: float) -> None:
         """``FinalLoop._record``'s row and event; the best weights are those of the lowest perplexity."""

@@ -169,7 +169,8 @@ class FinalLoop:
                "elapsed_seconds": round(time.monotonic() - self.start, 3)}
         out.history.append(row)
         self.emitter.emit("final_epoch", **{k: row[k] for k in
-                                            ("epoch", "epochs", "loss", "accuracy", "valid_accuracy", "lr")})
+                                            ("epoch", "epochs", "loss", "accuracy", "valid_accuracy", "lr")},
+                          **self._event_extras())
         logger.info("final epoch %s/%s loss %.4f acc %.4f valid %s", epoch + 1, self.epochs_planned,
                     loss, acc, valid_acc)
         # Keep the best weights on validation; ">=" lets a later epoch (lower LR) win a tie, and
@@ -179,6 +180,10 @@ class FinalLoop:
             out.best_valid_accuracy = valid_acc
             out.best_epoch = epoch + 1
             out.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+
+    def _event_extras(self) -> dict[str, Any]:
+        """Optional ``final_epoch`` fields a task kind adds (language: ``valid_perplexity``)."""
+        return {}
 
     def _advance_schedule(self) -> None:
         if self.total_steps:

@@ -64,3 +64,5 @@ def test_an_enas_rnn_search_on_a_text_upload_succeeds_with_a_package(user, corpu
     assert len(prep["vocab"]) == model.metrics["vocab_size"] == corpus.report["vocab_size"]
     types = set(SearchEvent.objects.filter(search=search).values_list("type", flat=True))
     assert {"child_train", "final_epoch", "finished"} <= types, types
+    final = SearchEvent.objects.filter(search=search, type="final_epoch").order_by("seq").last()
+    assert final.payload["valid_perplexity"] > 1  # the live page's valid perplexity curve

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from searchcore.registry import UnknownNameError
+from searchcore.spaces import space_class
+from searchcore.spaces.base import IMAGE, LANGUAGE
 from webapp.pages.graphs import NoGraph, cell_names
 from webapp.pages.pareto import pareto_data
 from webapp.pages.templatetags.pages_tags import duration
@@ -19,16 +22,29 @@ CONFIG_LABELS = (
 )
 
 
+def task_kind(search: Search) -> str:
+    """The search's task kind (its space's; ``image`` for a space no longer registered)."""
+    try:
+        return space_class(str((search.config or {}).get("space"))).task_kind
+    except UnknownNameError:
+        return IMAGE
+
+
 def results_context(search: Search) -> dict[str, Any]:
     trained = TrainedModel.objects.filter(search=search).first()
     metrics = _metrics(search, trained)
+    kind = task_kind(search)
     final_epochs = payloads_of_type(search.pk, "final_epoch")
+    if kind == LANGUAGE and metrics.get("history"):  # its rows carry train and valid perplexity
+        final_epochs = [row for row in metrics["history"] if isinstance(row, dict)]
     try:
         best_cells = cell_names(search, "best")
     except NoGraph:
         best_cells = []
     return {
         "search": search,
+        "task_kind": kind,
+        "samples": _samples(metrics) if kind == LANGUAGE else [],
         "trained": trained,
         "metrics": metrics,
         "test_accuracy": metrics.get("test_accuracy", metrics.get("accuracy")) if metrics else None,
@@ -42,6 +58,15 @@ def results_context(search: Search) -> dict[str, Any]:
         "at_chance": _at_chance(metrics),
         "degenerate": degenerate_reasons(search),
     }
+
+
+def _samples(metrics: dict[str, Any]) -> list[dict[str, str]]:
+    """The continuations the worker generated after final training (``worker.task_kinds``)."""
+    rows = metrics.get("samples")
+    if not isinstance(rows, list):
+        return []
+    return [{"prompt": str(r.get("prompt", "")), "continuation": str(r.get("continuation", ""))}
+            for r in rows if isinstance(r, dict)]
 
 
 def _at_chance(metrics: dict[str, Any]) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from webapp.pages.graphs import NoGraph, cell_graph, render_cached
-from webapp.pages.results import results_context
+from webapp.pages.results import results_context, task_kind
 from webapp.pages.transfer import transfer_context
 from webapp.searches.comparison import comparison
 from webapp.searches.controls import control_problem
@@ -52,7 +52,7 @@ def search_live(request: HttpRequest, pk: int) -> HttpResponse:
     search = owned_search(request, pk)
     position = queue_position(search) if search.status == Search.QUEUED else None
     return render(request, "searches/live.html", {"search": search, "queue_pos": position,
-                                                  **controls_context(search)})
+                                                  "task_kind": task_kind(search), **controls_context(search)})
 
 
 @login_required

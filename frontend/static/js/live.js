@@ -7,7 +7,7 @@ import {
 } from "./live_store.js";
 import { rewardTraces } from "./charts/reward.js";
 import { entropyTraces } from "./charts/entropy.js";
-import { EPOCH_AXES, epochTraces } from "./charts/epochs.js";
+import { EPOCH_AXES, epochTraces, PERPLEXITY_AXES, perplexityTraces } from "./charts/epochs.js";
 import { baseLayout, CONFIG } from "./charts/layout.js";
 import { CellView } from "./cells.js";
 
@@ -21,14 +21,19 @@ const cells = {
   best: new CellView(document.getElementById("best-cells"), root.dataset.svgUrl, "best"),
 };
 
+// A language model's curves are perplexities (data-task-kind from the search's space), an image model's accuracies.
+const language = root.dataset.taskKind === "language";
+const epochCurves = language ? perplexityTraces : epochTraces;
+const epochAxes = language ? PERPLEXITY_AXES : EPOCH_AXES;
+
 const charts = {
   controller: [
     ["chart-reward", () => rewardTraces(store.steps), baseLayout("reward")],
     ["chart-entropy", () => entropyTraces(store.steps),
       baseLayout("entropy (nats)", "step", { yaxis: { title: { text: "entropy (nats)" }, automargin: true, gridcolor: "#eef0f2" } })],
   ],
-  child: [["chart-child", () => epochTraces(store.childEpochs), baseLayout("", "epoch", EPOCH_AXES)]],
-  final: [["chart-final", () => epochTraces(store.finalEpochs), baseLayout("", "epoch", EPOCH_AXES)]],
+  child: [["chart-child", () => epochCurves(store.childEpochs), baseLayout("", "epoch", epochAxes)]],
+  final: [["chart-final", () => epochCurves(store.finalEpochs), baseLayout("", "epoch", epochAxes)]],
 };
 
 let socket = null;

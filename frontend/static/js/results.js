@@ -1,6 +1,6 @@
 // Results page: final-training curves and the confusion matrix.
 import { confusionLayout, confusionTraces } from "./charts/confusion.js";
-import { EPOCH_AXES, epochTraces } from "./charts/epochs.js";
+import { EPOCH_AXES, epochTraces, PERPLEXITY_AXES, perplexityTraces } from "./charts/epochs.js";
 import { baseLayout, CONFIG } from "./charts/layout.js";
 
 const read = (id) => JSON.parse(document.getElementById(id).textContent);
@@ -9,7 +9,9 @@ const confusion = read("confusion-data");
 
 const finalChart = document.getElementById("chart-final");
 if (finalChart && finalEpochs.length) {
-  window.Plotly.react(finalChart, epochTraces(finalEpochs), baseLayout("", "epoch", EPOCH_AXES), CONFIG);
+  const language = finalChart.dataset.taskKind === "language"; // perplexities instead of accuracies
+  const traces = language ? perplexityTraces(finalEpochs) : epochTraces(finalEpochs);
+  window.Plotly.react(finalChart, traces, baseLayout("", "epoch", language ? PERPLEXITY_AXES : EPOCH_AXES), CONFIG);
 }
 const confusionChart = document.getElementById("chart-confusion");
 if (confusionChart && confusion && confusion.matrix) {

@@ -30,3 +30,24 @@ export const EPOCH_AXES = {
   yaxis2: { title: { text: "loss" }, overlaying: "y", side: "right", showgrid: false, zeroline: false,
     tickmode: "auto", tickformat: "~f", hoverformat: ".4f", automargin: true },
 };
+
+// Language models (issue 9): perplexity per epoch instead of accuracy. Train perplexity is exp(mean
+// training loss) (the loss is the mean cross-entropy per token, in nats); validation perplexity comes from
+// the event (`valid_perplexity`) or the history row. A log axis: perplexities fall from ~vocab size to tens.
+/** @param {Array<{epoch:number, loss:number|null, perplexity?:number|null, valid_perplexity?:number|null}>} epochs */
+export function perplexityTraces(epochs) {
+  const x = epochs.map((e) => e.epoch);
+  const train = epochs.map((e) => (isNum(e.perplexity) ? e.perplexity : isNum(e.loss) ? Math.exp(e.loss) : null));
+  const traces = [{ type: "scatter", mode: "lines+markers", name: "train perplexity", x, y: train,
+    line: { color: COLORS.blue } }];
+  if (epochs.some((e) => isNum(e.valid_perplexity))) {
+    traces.push({ type: "scatter", mode: "lines+markers", name: "valid perplexity", x,
+      y: epochs.map((e) => (isNum(e.valid_perplexity) ? e.valid_perplexity : null)), line: { color: COLORS.green } });
+  }
+  return traces;
+}
+
+export const PERPLEXITY_AXES = {
+  yaxis: { title: { text: "perplexity" }, type: "log", gridcolor: "#eef0f2", zeroline: false, tickformat: "~f",
+    hoverformat: ".1f", automargin: true },
+};
