@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -52,7 +53,7 @@ def run_child(search_id: int, step: int, index: int, job: dict[str, Any], worker
     outcome = claim(row, owner, worker_name)
     if outcome != "claimed":
         return outcome
-    return _train(row.pk, search_id, job, owner)
+    return train_claimed(row.pk, search_id, job, owner)
 
 
 def claim(row: ChildRun, owner: str, worker_name: str = "") -> str:
@@ -77,12 +78,18 @@ def claim(row: ChildRun, owner: str, worker_name: str = "") -> str:
     return "busy"
 
 
-def _train(row_id: int, search_id: int, job: dict[str, Any], owner: str) -> str:
+def train_claimed(row_id: int, search_id: int, job: dict[str, Any], owner: str, *, in_search: bool = False,
+                  also_stop: Callable[[], bool] | None = None) -> str:
+    """Train the child of a row ``owner`` has claimed and record the outcome on the row. ``in_search``:
+    the coordinating search's own process runs it (no children worker left), so its torch threads are
+    left alone and ``also_stop`` (its pause or cancel) stops the child too."""
     from searchcore.evaluators.executor import JobCancelled, JobHooks, run_job
 
-    _set_torch_threads()
+    if not in_search:
+        _set_torch_threads()
     mine = ChildRun.objects.filter(pk=row_id, worker=owner, state=ChildRun.RUNNING)
-    stop = _ChildStop(search_id, mine)
+    child_stop = _ChildStop(search_id, mine)
+    stop = child_stop if also_stop is None else (lambda: also_stop() or child_stop())
     try:
         with _Heartbeat(mine):
             metrics = run_job(job, JobHooks(should_stop=stop, on_progress=_ProgressWriter(mine)))
@@ -170,4 +177,4 @@ class _Heartbeat:
             connection.close()
 
 
-__all__ = ["claim", "run_child"]
+__all__ = ["claim", "run_child", "train_claimed"]

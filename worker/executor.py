@@ -7,8 +7,10 @@ the rows: it returns their metrics in job order, ``None`` when ``should_stop()``
 leaves the children training; their rows are there for the resumed run), raises ``ChildFailed`` when a
 child failed (its error, or its workers died ``CHILD_MAX_ATTEMPTS`` times), reports the batch's share
 done, sends again a child whose worker stopped heartbeating (a machine that vanished: its message may
-sit unacknowledged in Redis for hours), and emits a ``child`` event whenever a child's state, worker
-or progress changes (through the search loop's emitter: ``attach_emitter``).
+sit unacknowledged in Redis for hours), trains the waiting children itself when no children worker
+answers a ping after ``CHILD_STALE_SECONDS`` (none left: the search never waits forever), and emits a
+``child`` event whenever a child's state, worker or progress changes (through the search loop's
+emitter: ``attach_emitter``).
 
 Why no deadlock at concurrency 1: the coordinating search holds its `searches` worker slot while it
 waits, but its children never need that slot: they run on the separate `children` queue, served by
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -33,6 +36,8 @@ from django.utils import timezone
 from searchcore.evaluators.executor import Job, Metrics, Progress, Ticket
 from webapp.celery_app import CHILDREN_QUEUE, app, enqueue
 from webapp.searches.models import ChildRun
+from worker import children
+from worker.lease import new_owner
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +88,7 @@ class CeleryExecutor:
         ids: list[int] = list(ticket.handle)
         resent: dict[int, float] = {}
         last_share = -1.0
+        orphan_check = time.monotonic() + settings.CHILD_STALE_SECONDS
         while True:
             rows = {row.pk: row for row in ChildRun.objects.filter(pk__in=ids)}
             self._emit_changes([rows[i] for i in ids])
@@ -98,6 +104,10 @@ class CeleryExecutor:
             self._resend_stale(rows.values(), resent)
             if should_stop():
                 return None
+            if time.monotonic() >= orphan_check:  # nobody left to train them: do it here
+                orphan_check = time.monotonic() + settings.CHILD_STALE_SECONDS
+                self._adopt_orphans([rows[i] for i in ids], should_stop)
+                continue
             time.sleep(self.poll)
 
     # -- rows -------------------------------------------------------------------------------------
@@ -126,6 +136,25 @@ class CeleryExecutor:
                                settings.CHILD_STALE_SECONDS)
                 resent[row.pk] = now
                 self.send(row)
+
+    def _adopt_orphans(self, rows: list[ChildRun], should_stop: Callable[[], bool]) -> None:
+        """Children still waiting after ``CHILD_STALE_SECONDS`` while no children worker answers a ping
+        (all stopped, none started, a lost machine) are trained in this process, one by one, so a search
+        never waits for a worker that will not come. A worker that comes back finds them claimed."""
+        waiting = [r for r in rows
+                   if r.state == ChildRun.PENDING or (r.state == ChildRun.RUNNING and _stale(r))]
+        if not waiting or children_workers():
+            return
+        logger.warning("search %s: no children worker answers; training %s child(ren) in the search's "
+                       "process", self.search_id, len(waiting))
+        name = f"in-search@{socket.gethostname()}"
+        for row in waiting:
+            if should_stop():
+                return
+            owner = new_owner()
+            if children.claim(row, owner, name) == "claimed":
+                children.train_claimed(row.pk, self.search_id, row.job, owner, in_search=True,
+                                       also_stop=should_stop)
 
     # -- events -----------------------------------------------------------------------------------
     def _emit_changes(self, rows: list[ChildRun]) -> None:

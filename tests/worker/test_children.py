@@ -184,3 +184,18 @@ def test_a_restarted_coordinator_takes_the_children_already_done_and_sends_none(
         assert run(search) == Search.SUCCEEDED
     assert rewards(search)[-len(first):] == first
     assert {r.pk: r.finished_at for r in ChildRun.objects.filter(search=search)} == trained  # none retrained
+
+
+@pytest.mark.slow
+def test_with_no_children_worker_left_the_search_trains_its_children_itself(user, images, enqueued,
+                                                                           settings) -> None:
+    settings.CHILDREN_FANOUT = "on"
+    settings.CHILD_STALE_SECONDS = 1
+    search = create_search(user, {"dataset": images.pk, **CONFIG})
+    with mock.patch("worker.executor._send") as send, \
+            mock.patch("worker.executor.children_workers", return_value=[]) as ping:
+        assert run(search) == Search.SUCCEEDED  # every message lost, no worker answers: no hang
+    rows = list(ChildRun.objects.filter(search=search))
+    assert send.call_count == len(rows) >= 2 and ping.called
+    assert all(r.state == ChildRun.DONE and r.worker_name.startswith("in-search@") for r in rows)
+    assert len(rewards(search)) >= 2
