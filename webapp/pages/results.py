@@ -45,6 +45,7 @@ def results_context(search: Search) -> dict[str, Any]:
         "search": search,
         "task_kind": kind,
         "samples": _samples(metrics) if kind == LANGUAGE else [],
+        "valid_perplexity": _valid_perplexity(metrics) if kind == LANGUAGE else None,
         "trained": trained,
         "metrics": metrics,
         "test_accuracy": metrics.get("test_accuracy", metrics.get("accuracy")) if metrics else None,
@@ -58,6 +59,16 @@ def results_context(search: Search) -> dict[str, Any]:
         "at_chance": _at_chance(metrics),
         "degenerate": degenerate_reasons(search),
     }
+
+
+def _valid_perplexity(metrics: dict[str, Any]) -> float | None:
+    """The kept weights' validation perplexity: the metric if stored, else the best epoch's in history
+    (the trainer keeps the weights of the lowest validation perplexity)."""
+    if isinstance(metrics.get("valid_perplexity"), (int, float)):
+        return float(metrics["valid_perplexity"])
+    values = [row.get("valid_perplexity") for row in metrics.get("history") or [] if isinstance(row, dict)]
+    values = [float(v) for v in values if isinstance(v, (int, float))]
+    return min(values) if values else None
 
 
 def _samples(metrics: dict[str, Any]) -> list[dict[str, str]]:

@@ -49,7 +49,7 @@ def lm_search(alice, dataset) -> Search:
     with zipfile.ZipFile(package, "w") as zf:
         zf.writestr("predict.py", "print('next words')\n")
     TrainedModel.objects.create(search=search, package=package.relative_to(settings.MEDIA_ROOT).as_posix(),
-                                metrics={"test_perplexity": 251.37, "valid_perplexity": 240.7,
+                                metrics={"test_perplexity": 251.37,
                                          "test_accuracy": 0.1, "test_tokens": 215, "vocab_size": 576,
                                          "history": HISTORY, "samples": SAMPLES})
     return search
@@ -58,6 +58,8 @@ def lm_search(alice, dataset) -> Search:
 def test_the_results_page_shows_perplexity_samples_and_the_download(client_a, lm_search):
     html = client_a.get(f"/searches/{lm_search.pk}/results").content.decode()
     assert re.search(r'id="test-perplexity">251\.4<', html)
+    assert re.search(r'id="valid-perplexity">240\.7<', html)  # the best epoch's, from history
+    assert 'id="controls-card"' not in html and 'id="transfer-card"' not in html
     assert 'id="test-accuracy"' not in html and "Confusion matrix" not in html
     assert 'id="per-class"' not in html
     samples = html.split('id="samples"')[1].split("</ul>")[0]
@@ -84,6 +86,7 @@ def test_the_live_page_draws_perplexity_for_a_language_search(client_a, lm_searc
     html = client_a.get(f"/searches/{lm_search.pk}/").content.decode()
     assert 'data-task-kind="language"' in html
     assert "Shared weights: train perplexity per epoch" in html and "Final training: perplexity" in html
+    assert 'id="controls-card"' not in html  # the ResNet-20 control is image-only
     image = client_a.get(f"/searches/{search.pk}/").content.decode()
     assert 'data-task-kind="image"' in image and "Child network: loss and accuracy per epoch" in image
 
@@ -93,3 +96,4 @@ def test_an_image_search_keeps_accuracy_and_the_confusion_matrix(client_a, searc
     search.save()
     html = client_a.get(f"/searches/{search.pk}/results").content.decode()
     assert 'id="test-accuracy"' in html and "Confusion matrix" in html and 'id="samples"' not in html
+    assert 'id="controls-card"' in html and 'id="transfer-card"' in html
