@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from searchcore.compat import trains_only
+from searchcore.spaces import space_class
+from searchcore.spaces.base import IMAGE
 from webapp.searches.models import Search
 
 RANDOM, BASELINE = "random", "baseline"
@@ -45,6 +47,8 @@ def control_problem(search: Search) -> str | None:
         return "The controls train on a dataset; this search reads none (it scores a table)."
     if trains_only(config.get("space")):
         return "This run trains a fixed network; there is no search to compare."
+    if space_class(config.get("space")).task_kind != IMAGE:
+        return "The controls are image classifiers (a ResNet-20 baseline); this search's task has none yet."
     if not config.get("budget_seconds") or not (config.get("final") or {}).get("budget_seconds"):
         return "The controls run for the same time: give the search and final training time budgets."
     return None

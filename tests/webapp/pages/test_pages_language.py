@@ -97,3 +97,9 @@ def test_an_image_search_keeps_accuracy_and_the_confusion_matrix(client_a, searc
     html = client_a.get(f"/searches/{search.pk}/results").content.decode()
     assert 'id="test-accuracy"' in html and "Confusion matrix" in html and 'id="samples"' not in html
     assert 'id="controls-card"' in html and 'id="transfer-card"' in html
+
+
+def test_controls_are_refused_for_a_language_search_with_a_reason(client_a, lm_search):
+    from webapp.searches.controls import control_problem
+
+    assert "image classifiers" in control_problem(lm_search)
