@@ -188,3 +188,19 @@ def test_only_the_owner_can_transfer_and_not_a_body_that_is_not_an_object(
     assert response.status_code == 400 and response.json()["errors"] == {"__all__": ["Send a JSON object."]}
     assert Client().post(f"/api/searches/{source.pk}/transfers").status_code == 401
     assert not source.transfers.exists() and enqueued == []
+
+
+@pytest.mark.parametrize(("above_chance", "transferable"), [(False, True), (True, False), (None, False)])
+def test_a_run_that_failed_only_at_chance_can_be_transferred(
+        user, ready_dataset, gray, enqueued, above_chance: bool | None, transferable: bool) -> None:
+    """Its final model was at chance (the run's verdict) but its search found an architecture: training
+    it again, larger or on other data, is what the failure suggests. Any other failure is refused."""
+    from webapp.searches.models import TrainedModel
+
+    source = _source(user, ready_dataset, status=Search.FAILED)
+    if above_chance is not None:
+        TrainedModel.objects.create(search=source, package="p.zip", metrics={
+            "test_accuracy": 0.1, "verdict": {"above_chance": above_chance, "chance": 0.1}})
+    response = _post(_client(user), source, {"dataset": gray.pk})
+    assert (response.status_code == 201) == transferable, response.json()
+    assert source.transfers.exists() == transferable

@@ -27,7 +27,7 @@ from searchcore.training.transfer import SIZES, check_fits, size_problem, sizes_
 from searchcore.validation import SEARCH_SCHEMA
 from webapp.datasets.models import Dataset
 from webapp.searches.config import TASK_KIND, Errors, _clean_dataset, _final_section
-from webapp.searches.models import Search
+from webapp.searches.models import Search, TrainedModel
 
 FIELDS = ("dataset", "name", "final_budget", "final", "image_size", "grayscale", "seed")
 INPUT_FIELDS = ("image_size", "grayscale", "seed")
@@ -43,8 +43,12 @@ def source_architecture(search: Search) -> dict[str, Any] | None:
 
 
 def transfer_problem(search: Search) -> str | None:
-    """Why ``search``'s architecture cannot be transferred, in words; ``None`` when it can."""
-    if search.status != Search.SUCCEEDED:
+    """Why ``search``'s architecture cannot be transferred, in words; ``None`` when it can.
+
+    A run that failed only because its final model was at chance (the verdict of issue 7: too small
+    a final budget, or too little data) found its architecture all the same, and training it again
+    (larger, longer, on other data) is what the failure message suggests: it can be transferred."""
+    if search.status != Search.SUCCEEDED and not failed_only_at_chance(search):
         if search.is_active:
             return "The search has not finished yet; transfer its architecture once it has."
         return f"Only a finished search's architecture can be transferred; this one {search.status}."
@@ -56,6 +60,15 @@ def transfer_problem(search: Search) -> str | None:
     except (ValueError, TypeError, KeyError) as exc:  # KeyError: UnknownNameError, a space no longer known
         return f"This search's architecture cannot be rebuilt: {exc}"
     return None
+
+
+def failed_only_at_chance(search: Search) -> bool:
+    """Whether ``search`` failed because its (trained and packaged) final model was at chance level."""
+    if search.status != Search.FAILED:
+        return False
+    metrics = TrainedModel.objects.filter(search=search).values_list("metrics", flat=True).first() or {}
+    verdict = metrics.get("verdict") if isinstance(metrics, dict) else None
+    return isinstance(verdict, dict) and verdict.get("above_chance") is False
 
 
 def transfer_sizes(search: Search) -> tuple[str, ...]:
