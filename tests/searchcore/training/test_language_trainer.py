@@ -109,3 +109,25 @@ def test_the_kept_weights_are_those_of_the_lowest_validation_perplexity():
         loop._record(out, epoch, 3.0, 0.1, acc, 1.0)
     assert (out.best_epoch, out.best_valid_accuracy, loop.best_perplexity) == (2, 0.2, 40.0)
     assert out.history[-1]["valid_perplexity"] == 45.0
+
+
+def test_each_epoch_validates_on_the_first_valid_tokens_only(monkeypatch):
+    import searchcore.training.language as language
+
+    data = load_task_data(LANGUAGE, CORPUS, seq_len=2)  # 16 validation rows at 10 columns: 8 windows
+    config = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, batch_size=4)
+    space = create_space("enas-rnn", **OPTIONS)
+    model = space.build_child(space.arch_from_json(arch_json()), data.task())
+    settings = LoopSettings(lr=1.0, epochs=1, deadline=None, drop_path=0.1, cutout=0, aux_weight=0.0,
+                            label_smoothing=0.0, grad_clip=5.0, weight_decay=3e-4, autocast=False)
+
+    def loop():
+        return language.LanguageTrainer().make_loop(model, config, data, torch.device("cpu"),
+                                                    torch.Generator(), settings, Emitter(ListSink()),
+                                                    lambda: False)
+
+    assert len(loop().valid) == 8
+    monkeypatch.setattr(language, "VALID_TOKENS", 60)  # 60 // (10 columns * 2 steps) = 3 windows
+    capped = loop()
+    assert len(capped.valid) == 3 and capped.valid[0][0].shape == (2, 10)
+    assert (capped.s.lr, capped.s.grad_clip, capped.s.drop_path) == (20.0, 0.25, 0.0)
