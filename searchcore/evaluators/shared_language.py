@@ -27,7 +27,7 @@ from torch import nn
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
 from searchcore.evaluators.executor import Ticket
 from searchcore.spaces.base import LANGUAGE
-from searchcore.training.lm import lm_loss, perplexity, stream_metrics, windows
+from searchcore.training.lm import cpu_threads, lm_loss, perplexity, stream_metrics, windows
 from searchcore.training.schedules import cosine_at, set_lr
 
 REWARD_C = 80.0  # ENAS: reward = c / valid_ppl
@@ -92,6 +92,10 @@ class SharedLanguageEvaluator(Evaluator):
         return self.lr_min + cosine_at(self.lr - self.lr_min, float(self.budget_fraction()))
 
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
+        with cpu_threads(self.device):  # see training.lm.CPU_THREADS
+            return self._train_epoch(sample_arch)
+
+    def _train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
         self.net.train()
         total = len(self.train_windows)
         loss_sum = torch.zeros((), device=self.device)
@@ -133,10 +137,11 @@ class SharedLanguageEvaluator(Evaluator):
     def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
         archs, full = ticket.handle
         rewards = []
-        for i, arch in enumerate(archs):
-            if i and should_stop():
-                return None
-            rewards.append(REWARD_C / self.valid_perplexity(arch, full))
+        with cpu_threads(self.device):
+            for i, arch in enumerate(archs):
+                if i and should_stop():
+                    return None
+                rewards.append(REWARD_C / self.valid_perplexity(arch, full))
         return rewards
 
     @torch.no_grad()

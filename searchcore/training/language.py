@@ -31,7 +31,7 @@ from searchcore.data.text import EOS, UNK, batchify
 from searchcore.events import Emitter
 from searchcore.spaces.base import LANGUAGE
 from searchcore.training.language_loop import LanguageLoop
-from searchcore.training.lm import stream_metrics, windows
+from searchcore.training.lm import cpu_threads, stream_metrics, windows
 from searchcore.training.loop import LoopSettings
 from searchcore.training.trainers import register_trainer
 
@@ -85,8 +85,9 @@ class LanguageTrainer:
         perplexity is the ``history`` row of ``best_epoch``: not computed twice, a pass over a large
         vocabulary costs minutes on a CPU.)"""
         model.eval()
-        test = stream_metrics(model.run_state, windows(_stream(data.test, EVAL_BATCH, "test", device),
-                                                       data.seq_len))
+        with cpu_threads(device):  # see training.lm.CPU_THREADS
+            test = stream_metrics(model.run_state, windows(_stream(data.test, EVAL_BATCH, "test", device),
+                                                           data.seq_len))
         return {"test_perplexity": round(float(test["perplexity"]), 4), "test_loss": float(test["loss"]),
                 "test_accuracy": float(test["accuracy"]), "test_tokens": int(test["tokens"]),
                 "evaluated_on": "test", "vocab_size": len(data.vocab), "recipe": recipe(config)}

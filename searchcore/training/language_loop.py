@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from searchcore.events import Emitter
-from searchcore.training.lm import lm_loss, perplexity, stream_metrics
+from searchcore.training.lm import cpu_threads, lm_loss, perplexity, stream_metrics
 from searchcore.training.loop import FinalLoop, LoopOutcome, LoopSettings
 from searchcore.training.schedules import cosine_at, set_lr
 
@@ -36,6 +36,10 @@ class LanguageLoop(FinalLoop):
                                          weight_decay=settings.weight_decay)
         self.valid_perplexity: float | None = None
         self.best_perplexity: float | None = None
+
+    def run(self) -> LoopOutcome:
+        with cpu_threads(next(self.model.parameters()).device):  # see training.lm.CPU_THREADS
+            return super().run()
 
     def train_epoch(self, epoch: int) -> tuple[float, float, float, int]:
         self.model.train()

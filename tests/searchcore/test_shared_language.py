@@ -101,10 +101,12 @@ def test_state_round_trips_and_a_stop_ends_the_epoch(corpus):
     other.load_state_dict(ev.state_dict())
     assert (other.steps, other.valid_cursor) == (ev.steps, ev.valid_cursor)
     assert other.reward(arch) == pytest.approx(ev.reward(arch))
-    calls = []
+    calls, threads = [], []
     ev.context.should_stop = lambda: len(calls) >= 2
-    ev.context.on_step = lambda done, total: calls.append(done)
+    ev.context.on_step = lambda done, total: (calls.append(done), threads.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
     assert ev.train_epoch(lambda: arch).steps == 2
+    assert threads == [1, 1] and torch.get_num_threads() == before  # training.lm.CPU_THREADS
 
 
 def test_a_corpus_too_small_for_the_batch_is_a_clear_error(corpus):

@@ -18,7 +18,7 @@ from searchcore.training import FinalConfig, train_final
 from searchcore.training.io import load_trained
 from searchcore.training.language import EVAL_BATCH, LANGUAGE_RECIPE, recipe
 from searchcore.training.language_loop import LanguageLoop
-from searchcore.training.lm import stream_metrics, windows
+from searchcore.training.lm import CPU_THREADS, cpu_threads, stream_metrics, windows
 from searchcore.training.loop import LoopOutcome, LoopSettings
 from searchcore.training.trainers import trainer_for, trainer_kinds
 
@@ -131,3 +131,16 @@ def test_each_epoch_validates_on_the_first_valid_tokens_only(monkeypatch):
     capped = loop()
     assert len(capped.valid) == 3 and capped.valid[0][0].shape == (2, 10)
     assert (capped.s.lr, capped.s.grad_clip, capped.s.drop_path) == (20.0, 0.25, 0.0)
+
+
+def test_language_work_on_a_cpu_runs_single_threaded_and_restores_the_setting():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with cpu_threads(torch.device("cpu")):
+            assert torch.get_num_threads() == CPU_THREADS == 1
+        assert torch.get_num_threads() == 2
+        with cpu_threads(torch.device("meta")):  # not a CPU: left alone
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
