@@ -73,8 +73,8 @@ def test_a_bad_option_is_explained_beside_its_field_and_nothing_starts(client_a,
     response = client_a.post("/searches/new", _post(dataset, **{field: value}))
     assert response.status_code == 400 and Search.objects.count() == 0
     html = response.content.decode()
-    box = html[html.index(f'id="field-{field}"'):][:2500]
-    assert message in box and "invalid" in html[html.rindex("<div", 0, html.index(f'id="field-{field}"')):][:80]
+    at = html.index(f'id="field-{field}"')
+    assert message in html[at:][:2500] and "invalid" in html[html.rindex("<div", 0, at):][:80]
 
 
 def test_run_again_prefills_the_strategy_options(client_a, dataset, _media_and_queue):
