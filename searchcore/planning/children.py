@@ -2,15 +2,15 @@
 
 NAS-RL and NASNet train every sampled child on its own, which on a CPU takes minutes per child at
 the paper's sizes: with the default of 5 epochs a 10-minute search of ``nas-rl-cnn`` on 1,600
-CIFAR images scored a single child, so the controller never learned. A time budget therefore buys
-a number of controller steps first: the budget is split over ``MIN_SCRATCH_STEPS`` steps of ``m``
-children (plus the one derive may train), each child is capped at that share (``child_seconds``),
-and the children are built at the largest size of the space's proxy ladder (``channels``) that
-still gets ``MIN_CHILD_EPOCHS`` epochs in that share. A child that trains its epochs faster leaves
-time for more steps. Only what the user left open is planned: their ``child_epochs`` /
-``child_seconds`` and sizes are kept. A size's cost is the median of ``MEASURED_CHILDREN`` seeded
-random architectures of the space (children differ several-fold; the cap keeps a slow one within
-its share).
+CIFAR images scored no child at all before its budget ended (BENCHMARKS.md, bench.quality run A).
+A time budget therefore buys a number of controller steps first: the budget is split over
+``MIN_SCRATCH_STEPS`` steps of ``m`` children (plus the one derive may train), each child is capped
+at that share (``child_seconds``), and the children are built at the largest size of the space's
+proxy ladder (``channels``) that still gets ``MIN_CHILD_EPOCHS`` epochs in that share. A child that
+trains its epochs faster leaves time for more steps. Only what the user left open is planned: their
+``child_epochs`` / ``child_seconds`` and sizes are kept. A size's cost is the median of
+``MEASURED_CHILDREN`` seeded random architectures of the space (children differ several-fold; the
+cap keeps a slow one within its share).
 """
 
 from __future__ import annotations
@@ -99,4 +99,5 @@ def _message(rung: dict[str, Any], epochs: float, steps: int, m: int, meaningful
             f"Give the search at least {format_minutes(minimum)}.")
 
 
-__all__ = ["MIN_CHILD_EPOCHS", "MIN_SCRATCH_STEPS", "plan_children"]
+__all__ = ["MEASURED_CHILDREN", "MIN_CHILD_EPOCHS", "MIN_CHILD_SECONDS", "MIN_SCRATCH_STEPS",
+           "median_measure", "plan_children", "typical_children"]
