@@ -64,9 +64,13 @@ class ScoreTimer:
     def affordable_samples(self, seconds_left: float | None, samples: int, batches_per_candidate: int) -> int:
         """Sampled candidates derive can score in ``seconds_left`` (None: no time budget): at most
         ``samples``, at least 1 unless ``samples`` is 0 (besides the greedy and best-seen candidates,
-        always scored)."""
-        if seconds_left is None or self.seconds_per_batch is None:
+        always scored). With a time budget but nothing measured (no controller step ran before the
+        budget ended), the cost of a candidate is unknown: 1, not ``samples`` (scoring 18 candidates
+        of a language supernet on its validation stream once took 8 minutes of a 3-minute budget)."""
+        if seconds_left is None:
             return samples
+        if self.seconds_per_batch is None:
+            return min(samples, 1)
         per_candidate = batches_per_candidate * self.seconds_per_batch
         affordable = math.floor(max(seconds_left, 0.0) / max(per_candidate, 1e-9)) - ALWAYS_SCORED
         return max(min(samples, 1), min(samples, affordable))

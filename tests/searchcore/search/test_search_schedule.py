@@ -31,6 +31,8 @@ def test_controller_steps_are_spread_evenly_and_all_run_by_the_epochs_end(done: 
 def test_score_timer_reserves_what_derive_costs_within_a_cap() -> None:
     timer = ScoreTimer()
     assert timer.reserve(16, 10, 100.0) == 0.0  # nothing measured yet
+    assert timer.affordable_samples(100.0, 16, 10) == 1  # cost unknown: the fewest, not all 16
+    assert timer.affordable_samples(None, 16, 10) == 16  # no time budget: as asked
     timer.add(0.2, 2)  # 0.1 s per reward minibatch
     assert timer.derive_seconds(16, 10) == pytest.approx((16 + 2) * 10 * 0.1)
     assert timer.reserve(16, 10, 100.0) == pytest.approx(18.0)
