@@ -6,7 +6,6 @@ The real-process path (SIGTERM to a Celery worker) is ``tests/reliability/test_w
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,13 +13,13 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
 from django.utils import timezone
 
 from webapp.searches.models import Search, SearchEvent
 from webapp.searches.services import create_search
 from worker import lease, shutdown
 from worker.runner import PAUSED, run_claimed_search
+from worker.sink import DbChannelSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TABLE = Path(__file__).resolve().parents[1] / "fixtures" / "nb201_cifar10.csv"
@@ -38,40 +37,31 @@ def _events(search: Search) -> list[SearchEvent]:
     return list(SearchEvent.objects.filter(search=search).order_by("seq"))
 
 
-def _when(condition: Callable[[], bool], then: Callable[[], None], timeout: float = 120) -> threading.Thread:
-    """Run ``then`` once ``condition()`` holds (polled from a thread with its own DB connection)."""
+@pytest.fixture
+def when(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Any], bool], Callable[[], None]], None]:
+    """``when(matches, then)``: run ``then`` once, in the runner's own thread, right after the worker's
+    sink stored the first event for which ``matches(event)`` holds. (A watcher thread polling the
+    database raced the runner: the test database is SQLite in shared-cache memory mode, where a
+    statement that meets another connection's open transaction fails at once with "table is locked",
+    and the runner's event write was the one that failed.)"""
+    real_emit = DbChannelSink.emit
+    hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]] = []
 
-    def watch() -> None:
-        from django.db import connection
+    def emit(self: DbChannelSink, event: Any) -> None:
+        real_emit(self, event)
+        for hook in list(hooks):
+            matches, then = hook
+            if matches(event):
+                hooks.remove(hook)
+                then()
 
-        deadline = time.monotonic() + timeout
-        try:
-            while not _retried(condition) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            _retried(then)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
-def _retried(call: Callable[[], Any]) -> Any:
-    """The test database is SQLite in shared-cache memory mode: a statement that meets the runner's
-    open transaction fails at once with "table is locked" (no busy wait), so retry it, as a client would."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return call()
-        except OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
+    monkeypatch.setattr(DbChannelSink, "emit", emit)
+    return lambda matches, then: hooks.append((matches, then))
 
 
-def _steps(search: Search, n: int) -> Callable[[], bool]:
-    return lambda: SearchEvent.objects.filter(search=search, type="controller_step").count() >= n
+def _step(n: int) -> Callable[[Any], bool]:
+    """The event of controller step ``n`` (steps are numbered across resumes)."""
+    return lambda event: event.type == "controller_step" and event.payload["step"] >= n
 
 
 def _claim_and_run(search: Search) -> str | None:
@@ -80,11 +70,12 @@ def _claim_and_run(search: Search) -> str | None:
     return run_claimed_search(search.pk, claim.owner)
 
 
-def test_a_shutdown_pauses_the_search_between_steps_and_the_next_worker_continues_it(user, enqueued) -> None:
+def test_a_shutdown_pauses_the_search_between_steps_and_the_next_worker_continues_it(user, enqueued,
+                                                                                   when) -> None:
     search = create_search(user, {"space": "nb201", "controller": "reinforce", "evaluator": "benchmark",
                                   "budget": "10m", "controller_steps_per_epoch": 1000})  # one long epoch
     enqueued.clear()
-    _when(_steps(search, 5), shutdown.request)
+    when(_step(5), shutdown.request)
     started = time.monotonic()
     assert _claim_and_run(search) == PAUSED
     assert time.monotonic() - started < 60  # not the 10 minutes of its budget
@@ -99,8 +90,7 @@ def test_a_shutdown_pauses_the_search_between_steps_and_the_next_worker_continue
     assert paused_at >= 5 and not any(e.type == "finished" for e in first)
 
     shutdown.clear()  # the next worker
-    _when(_steps(search, paused_at + 3), lambda: Search.objects.filter(pk=search.pk).update(
-        cancel_requested=True))
+    when(_step(paused_at + 3), lambda: Search.objects.filter(pk=search.pk).update(cancel_requested=True))
     assert _claim_and_run(search) == Search.CANCELLED
     events = _events(search)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -116,7 +106,7 @@ def test_a_shutdown_pauses_the_search_between_steps_and_the_next_worker_continue
     assert search.attempts == 1 and search.status == Search.CANCELLED
 
 
-def test_a_cancel_wins_over_a_shutdown(user, enqueued) -> None:
+def test_a_cancel_wins_over_a_shutdown(user, enqueued, when) -> None:
     search = create_search(user, {"space": "nb201", "controller": "reinforce", "evaluator": "benchmark",
                                   "budget": "10m", "controller_steps_per_epoch": 1000})
     enqueued.clear()
@@ -125,22 +115,21 @@ def test_a_cancel_wins_over_a_shutdown(user, enqueued) -> None:
         Search.objects.filter(pk=search.pk).update(cancel_requested=True, status=Search.CANCELLING)
         shutdown.request()
 
-    _when(_steps(search, 3), both)
+    when(_step(3), both)
     assert _claim_and_run(search) == Search.CANCELLED
     assert enqueued == []
     assert _events(search)[-1].type == "finished"
 
 
 def test_a_shutdown_during_final_training_pauses_it_and_the_rerun_trains_again(user, images,
-                                                                              enqueued) -> None:
+                                                                              enqueued, when) -> None:
     main = create_search(user, {
         "dataset": images.pk, "space": "nb201", "space_options": {"channels": 4, "cells_per_stage": 1},
         "evaluator": "shared", "budget": {"seconds": 3, "max_archs": 20}, "image_size": 16,
         "final_budget": {"seconds": 3}, "final": {"cells_per_stage": 1}, "controls": True})
     search = main.controls.get(role="baseline")  # final training only: the ResNet-20 control
     enqueued.clear()
-    training = SearchEvent.objects.filter(search=search, type="status", payload__status="training")
-    _when(training.exists, shutdown.request)
+    when(lambda event: event.type == "status" and event.payload.get("status") == "training", shutdown.request)
     with mock.patch("searchcore.training.final.validation_verdict", lambda accuracy, data: None):
         assert _claim_and_run(search) == PAUSED
         search.refresh_from_db()
