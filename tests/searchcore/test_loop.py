@@ -149,8 +149,9 @@ def test_progress_is_steady_consistent_and_counts_what_the_budget_counts(tmp_pat
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert all(0.0 < f < 1.0 for f in fractions[1:-2]), "the bar must move inside the search"
     elapsed = [e.payload["elapsed_seconds"] for e in progress]
-    # the search phase ends when what is not kept for derive is used (schedule.MAX_DERIVE_SHARE at most)
-    assert elapsed == sorted(elapsed) and elapsed[-1] >= 3.5 * (1 - MAX_DERIVE_SHARE)
+    # the search phase ends when what is not kept for derive is used (schedule.MAX_DERIVE_SHARE at most);
+    # progress rounds elapsed to 0.01 s, so 2.8 may stand for 2.8000000000000003
+    assert elapsed == sorted(elapsed) and elapsed[-1] >= round(3.5 * (1 - MAX_DERIVE_SHARE), 2) - 0.005
     seen: set[str] = set()
     for event in events:  # each progress and step reports the distinct architectures sampled so far
         if event.type == "arch_sampled":
