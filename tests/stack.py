@@ -292,6 +292,36 @@ class ApiClient:
         status, raw = self.request("POST", path, body, f"multipart/form-data; boundary={boundary}", headers)
         return status, json.loads(raw)
 
+    def validated(self, dataset_id: int, timeout: float = 120.0) -> dict[str, Any]:
+        """The dataset's detail once its validation has ended (ready or failed)."""
+        return self.wait_for(f"/api/datasets/{dataset_id}/", lambda b: b["status"] != "validating",
+                             timeout=timeout)
+
+    def ready_dataset(self, file_path: Path, name: str = "tiny cifar", timeout: float = 120.0) -> int:
+        """Upload ``file_path``, wait for its validation and assert it is ready; returns its id."""
+        status, body = self.upload("/api/datasets/", {"name": name}, "file", file_path)
+        assert status == 201, body
+        detail = self.validated(body["id"], timeout)
+        assert detail["status"] == "ready", detail
+        return int(body["id"])
+
+    def events(self, search_id: int) -> list[dict[str, Any]]:
+        """Every stored event of a search, in order."""
+        status, body = self.get(f"/api/searches/{search_id}/events?after=0&limit=100000")
+        assert status == 200, body
+        return body["events"]
+
+    def wait_events(self, search_id: int, done: Any, what: str,
+                    timeout: float = 180.0) -> list[dict[str, Any]]:
+        """Poll the search's events until ``done(events)``; returns them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            events = self.events(search_id)
+            if done(events):
+                return events
+            time.sleep(0.2)
+        raise TimeoutError(f"search {search_id}: {what} not seen in {timeout:.0f} s")
+
     def wait_for(self, path: str, done: Any, timeout: float = 120.0, every: float = 0.25) -> Any:
         """Poll ``GET path`` until ``done(body)``; returns the body."""
         deadline = time.monotonic() + timeout

@@ -69,8 +69,7 @@ def _upload(stack: LiveStack, token: str, name: str, path: Path) -> int:
 
 
 def _finished(stack: LiveStack, token: str, dataset_id: int, timeout: float = 120) -> dict:
-    return stack.api(token).wait_for(f"/api/datasets/{dataset_id}/",
-                                     lambda b: b["status"] != "validating", timeout=timeout)
+    return stack.api(token).validated(dataset_id, timeout)
 
 
 def test_long_path_cells_do_not_hold_the_datasets_worker(

@@ -55,8 +55,7 @@ def test_created_while_redis_is_down_runs_once_it_is_back(stack: LiveStack) -> N
     finally:
         stack._start_redis()
     assert _finished(api, created["id"])["status"] == "succeeded"
-    dataset = api.wait_for(f"/api/datasets/{upload['id']}/", lambda b: b["status"] != "validating",
-                           timeout=90)
+    dataset = api.validated(upload["id"], timeout=90)
     assert dataset["status"] == "ready", dataset
     assert [s["id"] for s in api.get("/api/searches/")[1]["searches"]] == [created["id"]]
     assert _shell(stack, "from webapp.outbox.models import OutboxMessage; "

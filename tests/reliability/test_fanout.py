@@ -46,17 +46,7 @@ def api(stack: LiveStack) -> ApiClient:
 
 @pytest.fixture(scope="module")
 def dataset(api: ApiClient) -> int:
-    status, body = api.upload("/api/datasets/", {"name": "tiny cifar"}, "file", FIXTURE_ZIP)
-    assert status == 201, body
-    detail = api.wait_for(f"/api/datasets/{body['id']}/", lambda b: b["status"] != "validating", timeout=120)
-    assert detail["status"] == "ready", detail
-    return body["id"]
-
-
-def events(api: ApiClient, search_id: int) -> list[dict]:
-    status, body = api.get(f"/api/searches/{search_id}/events?after=0&limit=100000")
-    assert status == 200, body
-    return body["events"]
+    return api.ready_dataset(FIXTURE_ZIP)
 
 
 def start(api: ApiClient, dataset: int, **changes: object) -> int:
@@ -95,7 +85,7 @@ def test_fanned_out_children_give_the_in_process_trajectory_on_two_workers(stack
     search_id = start(api, dataset)
     detail = finished(api, search_id)
     assert ended_well(detail), detail
-    stream = events(api, search_id)
+    stream = api.events(search_id)
     fanned = [e["payload"]["reward"] for e in stream if e["type"] == "arch_sampled"]
     children = [e["payload"] for e in stream if e["type"] == "child"]
     done = [c for c in children if c["state"] == "done"]
@@ -119,7 +109,7 @@ def test_a_child_whose_worker_is_killed_is_retried_and_the_search_finishes(stack
     deadline = time.monotonic() + 120
     running = None
     while running is None and time.monotonic() < deadline:
-        running = next((e["payload"] for e in events(api, search_id)
+        running = next((e["payload"] for e in api.events(search_id)
                         if e["type"] == "child" and e["payload"]["state"] == "running"), None)
         time.sleep(0.25)
     assert running is not None, "no child started"
@@ -131,6 +121,6 @@ def test_a_child_whose_worker_is_killed_is_retried_and_the_search_finishes(stack
 
     detail = finished(api, search_id)
     assert ended_well(detail), detail
-    retried = [e["payload"] for e in events(api, search_id) if e["type"] == "child"
+    retried = [e["payload"] for e in api.events(search_id) if e["type"] == "child"
                and (e["payload"]["step"], e["payload"]["index"]) == (running["step"], running["index"])]
     assert retried[-1]["state"] == "done" and retried[-1]["attempt"] == 2, retried

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import ApiClient, LiveStack, live_stack
+from tests.stack import LiveStack, live_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 FIXTURE_ZIP = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
@@ -35,32 +35,8 @@ def stack() -> Iterator[LiveStack]:
         yield started
 
 
-def _ready_dataset(api: ApiClient) -> int:
-    status, body = api.upload("/api/datasets/", {"name": "tiny cifar"}, "file", FIXTURE_ZIP)
-    assert status == 201, body
-    detail = api.wait_for(f"/api/datasets/{body['id']}/", lambda b: b["status"] != "validating", timeout=120)
-    assert detail["status"] == "ready", detail
-    return body["id"]
-
-
-def _events(api: ApiClient, search_id: int) -> list[dict]:
-    status, body = api.get(f"/api/searches/{search_id}/events?after=0&limit=100000")
-    assert status == 200, body
-    return body["events"]
-
-
 def _resumes(events: list[dict]) -> list[dict]:
     return [e for e in events if e["type"] == "status" and e["payload"].get("resumed_after") is not None]
-
-
-def _wait_events(api: ApiClient, search_id: int, done, what: str, timeout: float = 180) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events = _events(api, search_id)
-        if done(events):
-            return events
-        time.sleep(0.2)
-    raise TimeoutError(f"search {search_id}: {what} not seen in {timeout} s")
 
 
 def _epoch_reached(epoch: int, resumes: int = 0):
@@ -74,7 +50,7 @@ def _epoch_reached(epoch: int, resumes: int = 0):
 def test_sigterm_pauses_and_requeues_and_a_killed_worker_is_taken_over_at_once(stack: LiveStack) -> None:
     api = stack.api(stack.create_user("shutdown", "shutdown-pass-1"))
     status, body = api.post("/api/searches/", {
-        "dataset": _ready_dataset(api), "name": "shutdown", "space": "enas-micro",
+        "dataset": api.ready_dataset(FIXTURE_ZIP), "name": "shutdown", "space": "enas-micro",
         "space_options": {"num_nodes": 2, "cells_per_stage": 1, "channels": 4},
         "controller": "reinforce", "evaluator": "shared", "budget": {"max_epochs": 4},
         "final_budget": "5s", "image_size": 16, "batch_size": 16, "controller_steps_per_epoch": 5,
@@ -82,7 +58,7 @@ def test_sigterm_pauses_and_requeues_and_a_killed_worker_is_taken_over_at_once(s
     })
     assert status == 201, body
     search_id = body["id"]
-    _wait_events(api, search_id, _epoch_reached(1), "epoch 1")
+    api.wait_events(search_id, _epoch_reached(1), "epoch 1")
 
     # 1. SIGTERM to the worker's main process only, as make run and Celery's docs do
     worker = stack.service("worker-searches")
@@ -95,13 +71,13 @@ def test_sigterm_pauses_and_requeues_and_a_killed_worker_is_taken_over_at_once(s
     _, detail = api.get(f"/api/searches/{search_id}/")
     assert detail["status"] == "running" and detail["phase"] == "paused", detail
     assert detail["attempts"] == 0, detail  # a clean shutdown is not a failed attempt
-    paused = _events(api, search_id)
+    paused = api.events(search_id)
     assert paused[-1]["type"] == "status" and paused[-1]["payload"]["status"] == "paused"
     assert "finished" not in {e["type"] for e in paused}
 
     # 2. another worker resumes it from its checkpoint
     stack._start_worker("searches")
-    _wait_events(api, search_id, _epoch_reached(3, resumes=1), "epoch 3 after the resume")
+    api.wait_events(search_id, _epoch_reached(3, resumes=1), "epoch 3 after the resume")
 
     # 3. kill -9 of that worker (main process and pool child): the lease has ~2 minutes left
     worker = stack.service("worker-searches")
@@ -118,7 +94,7 @@ def test_sigterm_pauses_and_requeues_and_a_killed_worker_is_taken_over_at_once(s
                           timeout=300)
     # a tiny model at chance fails the run (issue 7), which is no failure of the takeover
     assert detail["status"] == "succeeded" or "at chance level" in detail["message"], detail
-    events = _events(api, search_id)
+    events = api.events(search_id)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert len(_resumes(events)) == 2
     epochs = [e["payload"]["epoch"] for e in events if e["type"] == "child_train"]

@@ -35,12 +35,10 @@ def api(live_stack: LiveStack, token: str) -> ApiClient:
 
 @pytest.fixture(scope="module")
 def dataset_id(api: ApiClient) -> int:
-    status, body = api.upload("/api/datasets/", {"name": "tiny cifar"}, "file", FIXTURE_ZIP)
-    assert status == 201, body
-    detail = api.wait_for(f"/api/datasets/{body['id']}/", lambda b: b["status"] != "validating", timeout=120)
-    assert detail["status"] == "ready", detail
+    dataset_id = api.ready_dataset(FIXTURE_ZIP)
+    detail = api.get(f"/api/datasets/{dataset_id}/")[1]
     assert detail["num_classes"] == 10 and detail["report"]["counts"]["cat"] == 10
-    return body["id"]
+    return dataset_id
 
 
 def _ended_well(payload: dict[str, Any]) -> bool:

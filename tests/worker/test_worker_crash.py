@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,28 +29,10 @@ def stack() -> Iterator[LiveStack]:
         yield started
 
 
-def _ready_dataset(api: ApiClient) -> int:
-    status, body = api.upload("/api/datasets/", {"name": "tiny cifar"}, "file", FIXTURE_ZIP)
-    assert status == 201, body
-    detail = api.wait_for(f"/api/datasets/{body['id']}/", lambda b: b["status"] != "validating", timeout=120)
-    assert detail["status"] == "ready", detail
-    return body["id"]
-
-
-def _events(api: ApiClient, search_id: int) -> list[dict]:
-    status, body = api.get(f"/api/searches/{search_id}/events?after=0&limit=100000")
-    assert status == 200, body
-    return body["events"]
-
-
 def _wait_for_epoch(api: ApiClient, search_id: int, epoch: int, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        epochs = [e["payload"].get("epoch", 0) for e in _events(api, search_id) if e["type"] == "child_train"]
-        if epochs and max(epochs) >= epoch:
-            return
-        time.sleep(0.3)
-    raise TimeoutError(f"search {search_id} did not finish epoch {epoch} in {timeout} s")
+    def reached(events: list[dict]) -> bool:
+        return any(e["type"] == "child_train" and e["payload"].get("epoch", 0) >= epoch for e in events)
+    api.wait_events(search_id, reached, f"epoch {epoch}", timeout)
 
 
 def _kill_search_worker(stack: LiveStack) -> None:
@@ -63,7 +44,7 @@ def _kill_search_worker(stack: LiveStack) -> None:
 
 def test_a_killed_worker_is_replaced_and_the_search_resumes_without_gaps(stack: LiveStack) -> None:
     api = stack.api(stack.create_user("crash", "crash-pass-1"))
-    dataset_id = _ready_dataset(api)
+    dataset_id = api.ready_dataset(FIXTURE_ZIP)
     status, body = api.post("/api/searches/", {
         "dataset": dataset_id, "name": "crash", "space": "enas-micro",
         "space_options": {"num_nodes": 2, "cells_per_stage": 1, "channels": 4},
@@ -76,7 +57,7 @@ def test_a_killed_worker_is_replaced_and_the_search_resumes_without_gaps(stack: 
 
     _wait_for_epoch(api, search_id, 2)  # epoch 1's checkpoint is on disk
     _kill_search_worker(stack)
-    seq_at_kill = max(e["seq"] for e in _events(api, search_id))
+    seq_at_kill = max(e["seq"] for e in api.events(search_id))
     stack._start_worker("searches")  # its start-up recovery re-enqueues the running search
 
     detail = api.wait_for(f"/api/searches/{search_id}/", lambda b: b["status"] in ("succeeded", "failed"),
@@ -85,7 +66,7 @@ def test_a_killed_worker_is_replaced_and_the_search_resumes_without_gaps(stack: 
     assert detail["status"] == "succeeded" or "at chance level" in detail["message"], detail
     assert detail["attempts"] == 2, detail  # one crash, one resume
 
-    events = _events(api, search_id)
+    events = api.events(search_id)
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert len(events) > seq_at_kill
     resumed = [e for e in events if e["type"] == "status" and e["payload"].get("resumed_after")]
