@@ -204,3 +204,23 @@ def test_a_run_that_failed_only_at_chance_can_be_transferred(
     response = _post(_client(user), source, {"dataset": gray.pk})
     assert (response.status_code == 201) == transferable, response.json()
     assert source.transfers.exists() == transferable
+
+
+def test_a_sampled_architecture_can_be_chosen_and_any_other_is_refused(
+        user, ready_dataset, enqueued, django_capture_on_commit_callbacks) -> None:
+    from webapp.searches.models import SearchEvent
+    source = _source(user, ready_dataset)
+    sampled = {"normal": [[0, "sep5", 1, "sep5"], [2, "sep3", 0, "avg3"]], "reduce": ARCH["reduce"]}
+    SearchEvent.objects.create(search=source, seq=1, type="arch_sampled", time=0.0,
+                               payload={"architecture": sampled, "reward": 0.2})
+    client = _client(user)
+    refused = _post(client, source, {"dataset": ready_dataset.pk, "architecture": {**sampled, "reduce": []}})
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["architecture"]
+    other_space = _post(client, source, {"dataset": ready_dataset.pk, "architecture": {"space": "nb201"}})
+    assert "of the enas-micro space" in other_space.json()["errors"]["architecture"][0]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, source, {"dataset": ready_dataset.pk, "architecture": sampled})
+    assert response.status_code == 201, response.json()
+    new = Search.objects.get(pk=response.json()["id"])
+    assert new.config["transfer"]["architecture"] == {"space": "enas-micro", **sampled}
+    assert new.best["architecture"] == new.config["transfer"]["architecture"] and "graph" in new.best

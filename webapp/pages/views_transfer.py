@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -41,6 +42,8 @@ def transfer_request(post: QueryDict) -> dict[str, Any]:
     sizes = {name: _number(post[name]) for name in SIZES if post.get(name, "").strip()}
     body: dict[str, Any] = {"dataset": _number(post.get("dataset", "")), "name": post.get("name", ""),
                             "final": sizes, "grayscale": GRAYSCALE.get(post.get("grayscale", "auto"))}
+    if post.get("architecture", "").strip():  # a point of the Pareto front (``pages/pareto.py``)
+        body["architecture"] = _json(post["architecture"])
     if post.get("image_size", "").strip():
         body["image_size"] = _number(post["image_size"])
     value, unit = post.get("budget_value", "").strip(), post.get("budget_unit", "minutes")
@@ -48,6 +51,13 @@ def transfer_request(post: QueryDict) -> dict[str, Any]:
         epochs = {"epochs": _number(value)}
         body["final_budget"] = f"{value}{BUDGET_UNITS[unit]}" if unit in BUDGET_UNITS else epochs
     return body
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # named by the validation ("must be an architecture JSON object")
 
 
 def _number(text: str) -> Any:

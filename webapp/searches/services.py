@@ -90,7 +90,8 @@ def create_transfer(source: Search, data: Any) -> Search:
     with transaction.atomic():
         _hold_limits(source.owner, 1)
         search = Search.objects.create(owner=source.owner, dataset=dataset, name=name, config=config,
-                                       transfer_of=source, best=transfer_best(source))
+                                       transfer_of=source,
+                                       best=transfer_best(source, config["transfer"]["architecture"]))
         enqueue_on_commit(RUN_TASK, search.pk)
     logger.info("search %s: transfer %s queued on dataset %s", source.pk, search.pk, dataset.pk)
     return search

@@ -10,7 +10,9 @@ options, no search budget, a ``final`` section (sizes in ``channels``/``cells_pe
 
 The request (``POST /api/searches/<id>/transfers``): ``dataset`` (required), ``name``,
 ``final_budget`` (a duration, or ``{seconds, epochs}``), ``final`` (final-training settings,
-sizes included), ``image_size``, ``grayscale``, ``seed`` (the source's by default).
+sizes included), ``image_size``, ``grayscale``, ``seed`` (the source's by default), and
+``architecture``: by default the search's derived one; else any architecture the search sampled (a
+point of its accuracy/latency Pareto front, issue 7 item 6), trained on its own dataset or another.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from searchcore.validation import SEARCH_SCHEMA
 from webapp.datasets.models import Dataset
 from webapp.searches.config import TASK_KIND, Errors, _clean_dataset, _final_section
 from webapp.searches.models import Search, TrainedModel
+from webapp.searches.sampled import is_sampled
 
-FIELDS = ("dataset", "name", "final_budget", "final", "image_size", "grayscale", "seed")
+FIELDS = ("dataset", "name", "final_budget", "final", "image_size", "grayscale", "seed", "architecture")
 INPUT_FIELDS = ("image_size", "grayscale", "seed")
 BEST_KEYS = ("architecture", "graph", "degenerate")  # of the source's best; the reward was its search's
 
@@ -87,30 +90,58 @@ def clean_transfer_data(source: Search, data: Any) -> tuple[Dataset, str, dict[s
     errors = Errors()
     for key in sorted(set(data) - set(FIELDS), key=str):
         errors.add(str(key)[:60], f"Unknown field; a transfer takes {', '.join(FIELDS)}.")
-    arch = source_architecture(source)
-    assert arch is not None
     options = dict((source.config or {}).get("space_options") or {})
+    arch = _chosen_architecture(source, data.get("architecture"), options, errors)
     dataset = _clean_dataset(source.owner, data.get("dataset"), required=True, errors=errors)
-    _check_kind(arch, dataset, errors)
+    _check_kind(source_architecture(source) or {}, dataset, errors)
     inputs = _inputs(source, data, errors)
-    final = _final(arch, options, data, errors)
-    if not errors and dataset is not None:
+    final = _final(arch or {}, options, data, errors)
+    if not errors and dataset is not None and arch is not None:
         _check_fit(arch, options, dataset, inputs, final, errors)
     name = _name(source, dataset, data.get("name"), errors)
     if errors:
         raise ValidationError(dict(errors))
-    assert dataset is not None
+    assert dataset is not None and arch is not None
     config = {"space": arch["space"], "space_options": options, **inputs,
               "budget_seconds": None, "max_archs": None, "max_epochs": None, "final": final,
               "transfer": {"search": source.pk, "architecture": arch}}
     return dataset, name, config
 
 
-def transfer_best(source: Search) -> dict[str, Any]:
-    """The transfer's ``best`` from the start: the source's architecture (and drawing), no reward."""
-    best = source.best if isinstance(source.best, dict) else {}
-    return {**{k: best[k] for k in BEST_KEYS if k in best}, "architecture": source_architecture(source),
-            "reward": None}
+def transfer_best(source: Search, arch: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The transfer's ``best`` from the start: the architecture it trains (the source's derived one by
+    default) with its drawing and degeneracy, no reward."""
+    derived = source_architecture(source)
+    if arch is None or arch == derived:
+        best = source.best if isinstance(source.best, dict) else {}
+        return {**{k: best[k] for k in BEST_KEYS if k in best}, "architecture": derived, "reward": None}
+    space = create_space(arch["space"], **((source.config or {}).get("space_options") or {}))
+    parsed = space.arch_from_json(arch)
+    return {"architecture": arch, "graph": space.graph(parsed),
+            "degenerate": space.degenerate_reasons(parsed), "reward": None}
+
+
+def _chosen_architecture(source: Search, value: Any, options: dict[str, Any],
+                         errors: Errors) -> dict[str, Any] | None:
+    """The architecture JSON (with ``"space"``) to train: the derived one unless the request names one of
+    the source's sampled architectures; ``None`` (and an error) otherwise."""
+    if value is None:
+        return source_architecture(source)
+    space_name = (source.config or {}).get("space")
+    if not isinstance(value, dict) or value.get("space", space_name) != space_name:
+        errors.add("architecture", f"Must be an architecture JSON object of the {space_name} space.")
+        return None
+    arch = {**value, "space": space_name}
+    try:
+        create_space(space_name, **options).arch_from_json(arch)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:  # untrusted JSON
+        errors.add("architecture", f"Not a valid {space_name} architecture: {exc}")
+        return None
+    if not is_sampled(source.pk, arch):
+        errors.add("architecture", "Not one of the architectures this search sampled; send one of its "
+                                   "arch_sampled events' architectures (a point of its Pareto front).")
+        return None
+    return arch
 
 
 def _check_kind(arch: dict[str, Any], dataset: Dataset | None, errors: Errors) -> None:
