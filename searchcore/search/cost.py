@@ -10,8 +10,10 @@ The latency is that of the network the user will train and ship, not of the sear
 weights: the space's standalone child (``space.build_child``) at the search's own space options
 (those the user set, not the planner's smaller proxy), on the search's device, timed by
 ``searchcore.planning.latency.latency_ms`` (median ms per image at batch 1). Each distinct
-architecture (canonical JSON, ``state.arch_key``) is measured once per process and kept in a
-bounded least-recently-used cache; a resumed search measures again. The child is built under a
+architecture (canonical JSON, ``state.arch_key``) is measured once and kept in a bounded
+least-recently-used cache, which is part of the search's checkpoint (``state_dict``): a resumed search
+measures only what it has not measured yet, so resuming neither spends its budget again on timing nor
+gives an architecture a second, different latency. The child is built under a
 forked, fixed-seed RNG so that turning the option on does not change the search's random stream.
 """
 
@@ -92,6 +94,16 @@ class LatencyReward:
         """``{accuracy, latency_ms}`` of the latest shaping of this architecture (``{}``: none kept)."""
         entry = self._cache.get(arch_key(arch_json))
         return {} if entry is None else {"accuracy": entry[1], "latency_ms": entry[0]}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The cache, least recently used first: ``{"entries": [[key, latency ms, accuracy], ...]}``."""
+        return {"entries": [[key, latency, accuracy] for key, (latency, accuracy) in self._cache.items()]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put a checkpointed cache back (the newest ``max_cached`` entries)."""
+        self._cache.clear()
+        for key, latency, accuracy in state.get("entries", [])[-self.max_cached:]:
+            self._cache[int(key)] = [float(latency), float(accuracy)]
 
     def _entry(self, arch: Any) -> list[float]:
         key = arch_key(self.space.arch_to_json(arch))

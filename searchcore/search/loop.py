@@ -356,13 +356,13 @@ class SearchLoop:
         self.last_checkpoint = time.monotonic()
         write_checkpoint(self.out_dir / CHECKPOINT_NAME, config_dict=self.config.to_dict(), state=self.state,
                          budget=self.budget, last_seq=self.emitter.last_seq, parts=self.parts,
-                         generator=self.generator)
+                         generator=self.generator, cost=self.cost)
         if self.on_checkpoint is not None:
             self.on_checkpoint(self.emitter.last_seq)
 
     def resume(self, checkpoint: dict[str, Any]) -> None:
         self.state = restore_checkpoint(checkpoint, parts=self.parts, generator=self.generator,
-                                               budget=self.budget)
+                                               budget=self.budget, cost=self.cost)
         logger.info("resumed %s after epoch %s (step %s)", self.out_dir, self.state.epoch, self.state.step)
 
     def _rewind_events(self, checkpoint: dict[str, Any] | None) -> None:

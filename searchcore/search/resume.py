@@ -14,6 +14,7 @@ import torch
 
 from searchcore.events import EventSink, JsonlSink
 from searchcore.search.budget import Budget
+from searchcore.search.cost import LatencyReward
 from searchcore.search.result import SearchResult
 from searchcore.search.setup import SearchParts
 from searchcore.search.state import CHECKPOINT_VERSION, LoopState, check_same_config, check_version
@@ -21,7 +22,8 @@ from searchcore.search.store import load_checkpoint, read_result, rng_state, sav
 
 
 def write_checkpoint(path: Path, *, config_dict: dict[str, Any], state: LoopState, budget: Budget,
-                           last_seq: int, parts: SearchParts, generator: torch.Generator) -> None:
+                           last_seq: int, parts: SearchParts, generator: torch.Generator,
+                           cost: LatencyReward | None = None) -> None:
     save_checkpoint(path, {
         "version": CHECKPOINT_VERSION,
         "config": config_dict,
@@ -32,17 +34,21 @@ def write_checkpoint(path: Path, *, config_dict: dict[str, Any], state: LoopStat
         "evaluator": parts.evaluator.state_dict(),
         "rng": rng_state(),
         "generator": generator.get_state(),
+        "latency": cost.state_dict() if cost is not None else None,
     })
 
 
 def restore_checkpoint(checkpoint: dict[str, Any], *, parts: SearchParts, generator: torch.Generator,
-                              budget: Budget) -> LoopState:
-    """Load the controller, evaluator, RNGs and elapsed time; returns the loop's counters."""
+                              budget: Budget, cost: LatencyReward | None = None) -> LoopState:
+    """Load the controller, evaluator, RNGs, elapsed time and measured latencies; returns the loop's
+    counters."""
     parts.controller.load_state_dict(checkpoint["controller"])
     parts.evaluator.load_state_dict(checkpoint["evaluator"])
     set_rng_state(checkpoint["rng"])
     generator.set_state(checkpoint["generator"])
     budget.restart_clock(float(checkpoint["elapsed"]))
+    if cost is not None and checkpoint.get("latency"):
+        cost.load_state_dict(checkpoint["latency"])
     return LoopState.from_state(checkpoint["loop"])
 
 

@@ -12,7 +12,9 @@ import pytest
 from searchcore.config import SearchConfig
 from searchcore.events import ListSink
 from searchcore.search.cost import LatencyReward
-from searchcore.search.loop import run_search
+from searchcore.search.loop import SearchLoop, run_search
+from searchcore.search.resume import read_checkpoint
+from searchcore.search.store import CHECKPOINT_NAME
 
 TINY = Path(__file__).resolve().parents[2] / "fixtures" / "cifar10_tiny_png.zip"
 TARGET, WEIGHT = 50.0, -0.3
@@ -76,3 +78,40 @@ def test_without_a_target_no_latency_is_measured(tmp_path: Path, monkeypatch: py
     for event in sink.events:
         if event.type in ("arch_sampled", "best"):
             assert "latency_ms" not in event.payload and "accuracy" not in event.payload
+
+
+def test_a_resumed_search_keeps_the_latencies_it_measured(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache is in the checkpoint: after a pause at the first epoch's checkpoint, the resumed loop
+    knows every latency measured before it without timing any architecture again."""
+    measured: list[str] = []
+    real_measure = LatencyReward.measure
+
+    def measure(self: LatencyReward, arch: Any) -> float:
+        measured.append(_key(self.space.arch_to_json(arch)))
+        return real_measure(self, arch)
+
+    monkeypatch.setattr(LatencyReward, "measure", measure)
+    config = SearchConfig(space="nb201", data=str(TINY), space_options={"channels": 4, "cells_per_stage": 1},
+                          evaluator="shared", controller="reinforce", max_epochs=2, image_size=16,
+                          batch_size=16, controller_steps_per_epoch=3, archs_per_step=2, derive_samples=2,
+                          device="cpu", latency_target_ms=TARGET, latency_weight=WEIGHT)
+    checkpoints: list[int] = []
+    sink = ListSink()
+    paused = run_search(config, tmp_path, sink=sink, on_checkpoint=checkpoints.append,
+                        should_pause=lambda: bool(checkpoints))
+    assert paused.status == "paused" and measured, paused
+    timed = {_key(e.payload["architecture"]): (e.payload["architecture"], e.payload["latency_ms"])
+             for e in sink.events if e.type == "arch_sampled" and e.seq <= checkpoints[-1]}
+    assert timed
+
+    loop = SearchLoop(config, tmp_path)
+    loop.setup(read_checkpoint(tmp_path / CHECKPOINT_NAME, config.to_dict(), str(tmp_path)))
+    measured.clear()
+    space = loop.parts.space
+    for arch_json, latency in timed.values():
+        assert loop.cost.latency(space.arch_from_json(arch_json)) == latency
+    assert measured == [], "the resumed loop timed an architecture it had measured before the pause"
+    loop.close()
+    result = run_search(config, tmp_path)
+    assert result.status == "succeeded"
