@@ -32,7 +32,7 @@ from searchcore.data import BatchLoader, load_image_dataset
 from searchcore.events import Emitter, ListSink
 from searchcore.search.loop import run_search
 from searchcore.spaces.resnet import ResNet20
-from searchcore.training.final import TEST_DATA_SPLIT, FinalConfig, train_final
+from searchcore.training.final import TEST_DATA_SPLIT, FinalConfig, for_kind, train_final
 from searchcore.training.loop import FinalLoop, LoopSettings
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def resnet_phase(minutes: float, seed: int) -> dict[str, Any]:
                         **common)
     valid = BatchLoader(data.valid, 256, shuffle=False, **common)
     model = ResNet20(data.channels, len(data.class_names)).to(memory_format=torch.channels_last)
-    defaults = FinalConfig(arch={}, data="", epochs=1)  # the final-training recipe's defaults
+    defaults = for_kind(FinalConfig(arch={}, data="", epochs=1), "image")  # the image recipe's defaults
     settings = LoopSettings(lr=defaults.lr, epochs=None, deadline=started + minutes * 60, drop_path=0.0,
                             cutout=defaults.cutout, aux_weight=defaults.aux_weight,
                             label_smoothing=defaults.label_smoothing, grad_clip=defaults.grad_clip,

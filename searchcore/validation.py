@@ -18,6 +18,7 @@ from searchcore.compat import run_errors
 from searchcore.config import CONTROLLER_SCHEDULES, LATENCY_MODES, SearchConfig
 from searchcore.schema import Option, Schema
 from searchcore.spaces import create_space, space_class
+from searchcore.spaces.base import IMAGE
 from searchcore.training.settings import FINAL_SCHEMA, final_errors
 
 MAX_SEARCH_SECONDS = 12 * 3600
@@ -84,7 +85,7 @@ def validate_search(data: Any, *, dataset_kind: str | None = None) -> tuple[dict
             config.update(_options(data, names, errors))
             _name_the_archs_cap(data.get("max_archs"), config, errors)
         errors.update(combination)
-    final, final_problems = final_errors(data.get("final", {}))
+    final, final_problems = final_errors(data.get("final", {}), _task_kind(names, dataset_kind))
     for name, messages in final_problems.items():
         errors.setdefault("final", []).extend(f"{name}: {m}" for m in messages)
     if errors:
@@ -93,6 +94,14 @@ def validate_search(data: Any, *, dataset_kind: str | None = None) -> tuple[dict
     config["final"] = final
     _check_budget(config, errors)
     return ({}, errors) if errors else (config, {})
+
+
+def _task_kind(names: dict[str, str] | None, dataset_kind: str | None) -> str:
+    """The kind whose final-training settings apply: the space's, else the dataset's, else image."""
+    try:
+        return space_class(names["space"]).task_kind if names else dataset_kind or IMAGE
+    except (KeyError, ValueError):  # an unknown space is reported on its own
+        return dataset_kind or IMAGE
 
 
 def _names(data: dict[str, Any], errors: Errors) -> dict[str, str] | None:

@@ -24,6 +24,8 @@ from searchcore.training.inherit import (
 from searchcore.training.io import build_child, child_overrides
 from searchcore.training.transfer import check_fits
 
+# a language model's final-child overrides (``training.language_settings``); None for an image run
+LANGUAGE_SIZES = ("hidden_size", "dropout_words", "dropout_embedding", "dropout_hidden", "dropout_output")
 Prepared = tuple[Any, nn.Module, dict[str, Any], dict[str, Any]]
 
 
@@ -45,7 +47,8 @@ def prepare_child(config: Any, arch: dict[str, Any], space_options: dict[str, An
     config = _planned(config, arch, space_options, data, device, emitter)
     overrides = child_overrides(arch["space"], space_options, {
         "channels": config.channels, "cells_per_stage": config.cells_per_stage, "layers": config.layers,
-        "drop_path": config.drop_path, "aux_head": config.aux_head or None})
+        "drop_path": config.drop_path, "aux_head": config.aux_head or None,
+        **{name: getattr(config, name) for name in LANGUAGE_SIZES}})
     model = build_child(arch, space_options, data.task(), overrides)
     if init == "supernet":
         load_supernet_weights(model, arch, space_options, data.task(), config.supernet)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,14 @@ from searchcore.training.footprint import footprint
 from searchcore.training.image import NUM_VERIFY_SAMPLES, TEST_DATA_SPLIT, preprocessing_of
 from searchcore.training.io import resolve_architecture, write_json
 from searchcore.training.loop import LoopOutcome, LoopSettings
-from searchcore.training.settings import INITS
-from searchcore.training.trainers import trainer_for
+from searchcore.training.settings import INITS, final_schema
+from searchcore.training.trainers import trainer_for, trainer_kinds
 from searchcore.training.verdict import validation_verdict
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NUM_VERIFY_SAMPLES", "TEST_DATA_SPLIT", "FinalConfig", "FinalResult", "preprocessing_of",
-           "train_final"]
+__all__ = ["NUM_VERIFY_SAMPLES", "TEST_DATA_SPLIT", "FinalConfig", "FinalResult", "for_kind",
+           "preprocessing_of", "train_final"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,10 @@ class FinalConfig:
     plan: bool = True  # with a time budget, choose the child's size and batch from measured costs
     init: str = "auto"  # first weights: scratch | supernet (fine-tune) | auto (training.inherit)
     supernet: str | None = None  # the search folder whose supernet "supernet"/"auto" start from
-    lr: float = 0.05
-    weight_decay: float = 3e-4
+    # None: the task kind's default (its trainer's ``final_schema``: image 0.05 / 3e-4 / 5, language
+    # ENAS' 20 / 1.2e-6 / 0.25), filled in by ``train_final`` before anything is built
+    lr: float | None = None
+    weight_decay: float | None = None
     channels: int | None = None  # build_child overrides: None means "the space's default"
     cells_per_stage: int | None = None
     layers: int | None = None
@@ -65,7 +67,15 @@ class FinalConfig:
     aux_head: bool = False
     aux_weight: float = 0.4
     label_smoothing: float = 0.0
-    grad_clip: float = 5.0
+    grad_clip: float | None = None
+    # language models only (``training.language_settings``): BPTT window, the final child's width and
+    # dropouts (None: the searched space's options); an image run refuses them when set
+    bptt: int | None = None
+    hidden_size: int | None = None
+    dropout_words: float | None = None
+    dropout_embedding: float | None = None
+    dropout_hidden: float | None = None
+    dropout_output: float | None = None
     image_size: int | None = None  # None: the dataset's native input (searchcore.data.native)
     grayscale: bool | None = None
     space_options: dict[str, Any] = field(default_factory=dict)  # overrides those found in ``arch``
@@ -88,7 +98,7 @@ class FinalConfig:
                 raise ValueError(f"{name} must be at least 1")
         if not 0.0 <= self.drop_path < 1.0:
             raise ValueError("drop_path must be in [0, 1)")
-        if self.cutout < 0 or self.lr <= 0:
+        if self.cutout < 0 or (self.lr is not None and self.lr <= 0):
             raise ValueError("cutout must be >= 0 and lr > 0")
         if self.init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, not {self.init!r}")
@@ -137,6 +147,7 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     arch, space_options = resolve_architecture(config.arch)
     space_options = {**space_options, **config.space_options}
     trainer = trainer_for(space_class(arch["space"]).task_kind)
+    config = for_kind(config, trainer.kind)
     device = resolve_device(config.device)
     generator = seed_everything(config.seed)
     message = f"final training of a {arch['space']} child on {device}"
@@ -165,6 +176,25 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     trainer.write_samples(out, data)
     emitter.emit("evaluation", metrics=metrics)
     return _result(out, outcome, metrics, started, emitter)
+
+
+def for_kind(config: FinalConfig, kind: str) -> FinalConfig:
+    """``config`` with the kind's defaults where it says None, after refusing (``ValueError``) any
+    setting of another kind that was changed from ``FinalConfig``'s default: a language model is
+    never trained with an image knob silently ignored or swapped, nor the other way round."""
+    own = final_schema(kind)
+    defaults = {f.name: f.default for f in fields(FinalConfig)}
+    foreign = sorted(name for other in trainer_kinds() if other != kind
+                     for name in final_schema(other).names()
+                     if name not in own.names() and getattr(config, name) != defaults[name])
+    if foreign:
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ValueError(f"{', '.join(dict.fromkeys(foreign))}: not a setting of {article} {kind} model's "
+                         f"final training (it takes {', '.join(own.names())})")
+    filled = {name: own[name].default for name in own.names()
+              if getattr(config, name, 0) is None and own[name].default is not None and name in defaults
+              and name not in ("batch_size", "budget_seconds", "epochs")}
+    return replace(config, **filled) if filled else config
 
 
 def _load_data(config: FinalConfig) -> Any:

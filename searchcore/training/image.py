@@ -19,6 +19,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from searchcore.accel import augmentation_generator
 from searchcore.data.dataset import ImageDataset, ImageSplit
 from searchcore.data.loader import BatchLoader
 from searchcore.data.tasks import load_task_data
@@ -27,6 +28,7 @@ from searchcore.spaces.base import IMAGE
 from searchcore.training.io import logits_of
 from searchcore.training.loop import FinalLoop, LoopSettings
 from searchcore.training.metrics import classification_metrics
+from searchcore.training.settings import FINAL_SCHEMA
 from searchcore.training.trainers import register_trainer
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ TEST_DATA_SPLIT = (0.9, 0.1, 0.0)  # train/valid/test shares of ``data`` when ``
 @register_trainer(IMAGE)
 class ImageTrainer:
     kind = IMAGE
+    final_schema = FINAL_SCHEMA  # the user-settable final training of an image classifier
 
     def load_data(self, config: Any) -> ImageDataset:
         common = {"image_size": config.image_size, "grayscale": config.grayscale, "seed": config.seed,
@@ -58,6 +61,7 @@ class ImageTrainer:
     def make_loop(self, model: nn.Module, config: Any, data: ImageDataset, device: torch.device,
                   generator: torch.Generator, settings: LoopSettings, emitter: Emitter,
                   should_stop: Callable[[], bool]) -> FinalLoop:
+        generator = augmentation_generator(generator, device)  # on CUDA: on the GPU; on CPU: itself
         return FinalLoop(model, *_loaders(config, data, device, generator), settings, emitter, should_stop,
                          generator)
 

@@ -9,10 +9,10 @@ Metrics: ``test_perplexity`` (the headline),
 ``test_loss`` (nats per token) and ``test_accuracy`` (next word, top 1) of the kept weights (the
 best validation perplexity); the curve is ``history`` (``perplexity``/``valid_perplexity`` per epoch).
 
-Recipe: ``FinalConfig``'s defaults are an image network's (lr 0.05 with momentum, clip 5, weight
-decay 3e-4). A value left at that default becomes the language default (ENAS' PTB training: SGD
-lr 20 without momentum, clip 0.25; weight decay 1.2e-6 as AWD-LSTM); a value the user changed is
-used as given. ``metrics["recipe"]`` records what was used.
+Recipe: the language kind's own final-training settings (``training.language_settings``: ENAS'
+PTB training, SGD lr 20 without momentum, clip 0.25; weight decay 1.2e-6 as AWD-LSTM; BPTT 35),
+filled in by ``train_final`` where the config leaves them None. There is no mapping of image values:
+a value given is used as given. ``metrics["recipe"]`` records what was used.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from searchcore.data.tasks import LanguageData, load_task_data
+from searchcore.data.tasks import DEFAULT_SEQ_LEN, LanguageData, load_task_data
 from searchcore.data.text import EOS, UNK, batchify
 from searchcore.events import Emitter
 from searchcore.spaces.base import LANGUAGE
 from searchcore.training.language_loop import LanguageLoop
+from searchcore.training.language_settings import LANGUAGE_FINAL_SCHEMA
 from searchcore.training.lm import cpu_threads, stream_metrics, windows
 from searchcore.training.loop import LoopSettings
 from searchcore.training.trainers import register_trainer
@@ -40,27 +41,25 @@ EVAL_BATCH = 10  # columns of the validation/test streams (pytorch/examples' eva
 # the whole WikiText-2 validation split (217k tokens, 33k-word softmax) took 6 minutes per pass on
 # the 2-core CI box, longer than a 2-minute training budget. The test split is always read whole.
 VALID_TOKENS = 20_000
-LANGUAGE_RECIPE = {"lr": 20.0, "grad_clip": 0.25, "weight_decay": 1.2e-6}
-_IMAGE_DEFAULTS = {"lr": 0.05, "grad_clip": 5.0, "weight_decay": 3e-4}  # FinalConfig's field defaults
 SAMPLE_COLUMNS = 2
 
 
 def recipe(config: Any) -> dict[str, Any]:
-    """The optimiser settings used: each left at the image default becomes the language one."""
-    chosen = {name: LANGUAGE_RECIPE[name] if getattr(config, name) == _IMAGE_DEFAULTS[name]
-              else float(getattr(config, name)) for name in LANGUAGE_RECIPE}
-    return {"optimizer": "sgd", "momentum": 0.0, **chosen}
+    """The optimiser settings used (``config`` as ``train_final`` resolved it for this kind)."""
+    return {"optimizer": "sgd", "momentum": 0.0, "lr": float(config.lr), "grad_clip": float(config.grad_clip),
+            "weight_decay": float(config.weight_decay), "bptt": int(config.bptt or DEFAULT_SEQ_LEN)}
 
 
 @register_trainer(LANGUAGE)
 class LanguageTrainer:
     kind = LANGUAGE
+    final_schema = LANGUAGE_FINAL_SCHEMA
 
     def load_data(self, config: Any) -> LanguageData:
         if config.test_data is not None:
             raise ValueError("a language model is tested on its corpus's own test split; a separate test "
                              "set (test_data) is only for images")
-        return load_task_data(LANGUAGE, config.data)
+        return load_task_data(LANGUAGE, config.data, seq_len=int(config.bptt or DEFAULT_SEQ_LEN))
 
     def prepare_model(self, model: nn.Module, config: Any) -> nn.Module:
         if not callable(getattr(model, "run_state", None)):
@@ -70,9 +69,7 @@ class LanguageTrainer:
     def make_loop(self, model: nn.Module, config: Any, data: LanguageData, device: torch.device,
                   generator: torch.Generator, settings: LoopSettings, emitter: Emitter,
                   should_stop: Callable[[], bool]) -> LanguageLoop:
-        used = recipe(config)
-        settings = dataclasses.replace(settings, lr=used["lr"], grad_clip=used["grad_clip"],
-                                       weight_decay=used["weight_decay"], drop_path=0.0, cutout=0)
+        settings = dataclasses.replace(settings, drop_path=0.0, cutout=0)
         train = windows(_stream(data.train, config.batch_size, "train", device), data.seq_len)
         valid = windows(_stream(data.valid, EVAL_BATCH, "valid", device), data.seq_len)
         valid = valid[:max(1, VALID_TOKENS // (EVAL_BATCH * data.seq_len))]

@@ -3,6 +3,11 @@
 A search's stored configuration carries these under ``final``; the worker passes them to
 ``FinalConfig`` next to what it supplies itself (architecture, data, device, image pipeline).
 Defaults are ``FinalConfig``'s own, so a search that sets nothing trains as the CLI does.
+
+``FINAL_SCHEMA`` is the image kind's. Each task kind's trainer declares its own schema
+(``Trainer.final_schema``; language: ``training.language_settings``), so ``final_errors(values,
+kind)`` checks a search's ``final`` section against the knobs of the kind it trains: a setting of
+another kind is refused by name, never silently replaced.
 """
 
 from __future__ import annotations
@@ -41,16 +46,44 @@ FINAL_SCHEMA = Schema("final training", (
 ADVANCED = ("batch_size", "lr", "drop_path", "cutout", "aux_head")  # shown in the designer
 
 
-def final_errors(values: object) -> tuple[dict, dict[str, list[str]]]:
-    """Canonical final settings (defaults filled; no budget: DEFAULT_FINAL_SECONDS) and option -> messages."""
-    errors = FINAL_SCHEMA.errors(values)
+def final_schema(kind: str = "image") -> Schema:
+    """The final-training settings of task kind ``kind``, as its registered trainer declares them."""
+    from searchcore.training.trainers import trainer_for
+
+    return trainer_for(kind).final_schema
+
+
+def final_errors(values: object, kind: str = "image") -> tuple[dict, dict[str, list[str]]]:
+    """Canonical final settings of a ``kind`` run (defaults filled; no budget: DEFAULT_FINAL_SECONDS)
+    and option -> messages."""
+    schema = final_schema(kind)
+    errors = schema.errors(values)
     if errors:
-        return {}, errors
+        return {}, _name_other_kinds(errors, schema, kind)
     assert isinstance(values, dict)
-    settings = FINAL_SCHEMA.parse(values)
+    settings = schema.parse(values)
     if settings["budget_seconds"] is None and settings["epochs"] is None:
         settings["budget_seconds"] = DEFAULT_FINAL_SECONDS
     return settings, {}
 
 
-__all__ = ["ADVANCED", "DEFAULT_FINAL_SECONDS", "FINAL_SCHEMA", "INITS", "final_errors"]
+def _name_other_kinds(errors: dict[str, list[str]], schema: Schema, kind: str) -> dict[str, list[str]]:
+    """An unknown option that is another kind's setting says so (an image knob sent for a language
+    model), with the settings this kind takes."""
+    from searchcore.training.trainers import trainer_for, trainer_kinds
+
+    others = {name: other for other in trainer_kinds() if other != kind
+              for name in trainer_for(other).final_schema.names()}
+    out = dict(errors)
+    for name in errors:
+        if name in others and name not in schema.names():
+            out[name] = [f"is a setting of {others[name]} models; {_a(kind)} model's final training takes "
+                         f"{', '.join(schema.names())}"]
+    return out
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+__all__ = ["ADVANCED", "DEFAULT_FINAL_SECONDS", "FINAL_SCHEMA", "INITS", "final_errors", "final_schema"]

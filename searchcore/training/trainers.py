@@ -18,6 +18,7 @@ from torch import nn
 
 from searchcore.events import Emitter
 from searchcore.registry import KindRegistry
+from searchcore.schema import Schema
 from searchcore.training.loop import LoopOutcome, LoopSettings
 
 
@@ -31,6 +32,7 @@ class Trainer(Protocol):
     """What ``train_final`` asks of a task kind; ``config`` is the ``FinalConfig``."""
 
     kind: str
+    final_schema: Schema  # this kind's user-settable final training (``training.settings.final_errors``)
 
     def load_data(self, config: Any) -> Any:
         """The data (with ``.task() -> TaskSpec``) of ``config.data`` (and ``config.test_data``)."""

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from searchcore.config import SearchConfig
-from searchcore.training.final import FinalConfig
-from searchcore.training.settings import FINAL_SCHEMA
+from searchcore.training.final import FinalConfig, for_kind
+from searchcore.training.settings import FINAL_SCHEMA, final_schema
 from searchcore.validation import SEARCH_SCHEMA, STRATEGY_FIELDS, search_config, validate_search
 
 
@@ -71,10 +71,15 @@ def test_every_search_config_field_is_declared() -> None:
     assert {f.name for f in dataclasses.fields(SearchConfig)} - {"data", "device"} == declared
 
 
-def test_final_schema_defaults_are_final_configs() -> None:
-    defaults = {f.name: f.default for f in dataclasses.fields(FinalConfig)}
-    for option in FINAL_SCHEMA.options:
-        assert defaults[option.name] == option.default, option.name
+@pytest.mark.parametrize("kind", ["image", "language"])
+def test_each_kinds_final_schema_defaults_are_the_final_config_it_trains_with(kind: str) -> None:
+    """Every kind's settings are FinalConfig fields, and a FinalConfig that leaves them unset trains
+    with the kind's declared defaults (``for_kind``): no other kind's value is swapped in."""
+    resolved = for_kind(FinalConfig(arch={}, data="", epochs=1), kind)
+    for option in final_schema(kind).options:
+        if option.name not in ("epochs", "budget_seconds"):
+            assert getattr(resolved, option.name) == option.default, option.name
+    assert final_schema("image") is FINAL_SCHEMA
 
 
 def test_image_size_and_grayscale_are_auto_unless_given() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from searchcore.spaces import space_class
+from searchcore.spaces.base import IMAGE
 from webapp.datasets.inputs import native_summary
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import catalogue, controller_choices, evaluator_choices, space_catalog
 from webapp.designer.data import train_size
 from webapp.designer.fields import option_field
-from webapp.designer.forms import FINAL_FIELDS, DesignForm
+from webapp.designer.forms import KIND_FIELDS, DesignForm, final_field_name
 from webapp.designer.options import field_name
 from webapp.designer.strategy import strategy_fieldsets
 from webapp.searches.config import TASK_KIND
@@ -43,7 +45,8 @@ def design_context(form: DesignForm, posted: Mapping[str, Any] | None, option_va
             "datasets": {str(d.pk): {"name": d.name, "kind": d.kind, "task_kind": TASK_KIND.get(d.kind),
                                      "train": train_size(d), "classes": d.num_classes} for d in datasets},
             "compatibility": catalogue()["compatibility"],
-            "spaces": {s["name"]: {"size_text": s["size_text"]} for s in space_catalog()},
+            "spaces": {s["name"]: {"size_text": s["size_text"], "task_kind": s["task_kind"]}
+                       for s in space_catalog()},
         },
     }
 
@@ -67,7 +70,9 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
                                     "max_epochs": config.get("max_epochs")}))
     final = config.get("final") or {}
     initial.update(_final_initial({"seconds": final.get("budget_seconds"), "epochs": final.get("epochs")}))
-    initial.update({f"final_{name}": final[name] for name in FINAL_FIELDS if name in final})
+    kind = _kind_of(config.get("space"))
+    initial.update({final_field_name(kind, name): final[name] for name in KIND_FIELDS.get(kind, ())
+                    if name in final})
     if config.get("image_size") is not None:
         initial["image_size"] = config["image_size"]
     if config.get("grayscale") is not None:
@@ -75,6 +80,13 @@ def initial_from_search(search: Search) -> tuple[dict[str, Any], dict[str, Any]]
     if config.get("latency_target_ms") is not None:
         initial.update(latency_target_ms=config["latency_target_ms"], latency_mode=config.get("latency_mode"))
     return initial, dict(config.get("space_options") or {})
+
+
+def _kind_of(space: object) -> str:
+    try:
+        return space_class(str(space)).task_kind
+    except KeyError:  # a space no longer registered: its image fields, as before
+        return IMAGE
 
 
 def strategy_values_from_search(search: Search) -> dict[str, dict[str, Any]]:

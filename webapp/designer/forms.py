@@ -9,21 +9,31 @@ from __future__ import annotations
 from django import forms
 
 from searchcore.config import LATENCY_MODES
-from searchcore.training.settings import FINAL_SCHEMA
+from searchcore.schema import Schema
+from searchcore.spaces.base import IMAGE, LANGUAGE
+from searchcore.training.language_settings import LANGUAGE_ADVANCED
+from searchcore.training.settings import FINAL_SCHEMA, final_schema
 from searchcore.validation import SEARCH_SCHEMA
 
 BUDGET_UNITS = (("m", "minutes"), ("h", "hours"))
 BUDGET_KINDS = (("time", "Time"), ("archs", "Architectures"), ("epochs", "Epochs"))
 FINAL_UNITS = (*BUDGET_UNITS, ("epochs", "epochs"))
 FINAL_FIELDS = ("batch_size", "lr", "drop_path", "cutout", "aux_head")  # advanced: posted in "final"
+# each task kind's advanced final-training fields (named final_<name> for images, for the other kinds
+# final_<kind>_<name>): the designer shows the chosen space's kind's and posts only those
+KIND_FIELDS = {IMAGE: FINAL_FIELDS, LANGUAGE: LANGUAGE_ADVANCED}
 LATENCY_MODE_LABELS = {"soft": "soft: always a little (MnasNet)", "hard": "hard: only beyond the target"}
 COLOURS = (("", "native (from the dataset)"), ("gray", "grayscale: 1 channel"), ("rgb", "colour: 3 channels"))
 
 
-def _final_field(name: str) -> forms.Field:
-    """A final-training setting's form field, ranges and default from searchcore's FINAL_SCHEMA."""
-    option = FINAL_SCHEMA[name]
-    label = {"lr": "learning rate"}.get(name, name.replace("_", " "))
+def final_field_name(kind: str, name: str) -> str:
+    return f"final_{name}" if kind == IMAGE else f"final_{kind}_{name}"
+
+
+def _final_field(name: str, schema: Schema = FINAL_SCHEMA) -> forms.Field:
+    """A final-training setting's form field, ranges and default from the kind's schema in searchcore."""
+    option = schema[name]
+    label = {"lr": "learning rate", "bptt": "BPTT window (tokens)"}.get(name, name.replace("_", " "))
     common = {"required": False, "initial": option.default, "help_text": option.help, "label": label}
     if option.type == "bool":
         return forms.BooleanField(**common)
@@ -31,6 +41,8 @@ def _final_field(name: str) -> forms.Field:
         if option.default is None:  # empty: planned from the budget at the start of the run
             common["widget"] = forms.NumberInput(attrs={"placeholder": "planned"})
         return forms.IntegerField(min_value=int(option.minimum), max_value=int(option.maximum), **common)
+    if option.default is None:  # empty: the searched space's own value
+        common["widget"] = forms.NumberInput(attrs={"placeholder": "the search's", "step": "any"})
     return forms.FloatField(min_value=option.minimum, max_value=option.maximum, **common)
 
 
@@ -70,6 +82,10 @@ class DesignForm(forms.Form):
 
     def __init__(self, *args, datasets=(), spaces=(), controllers=(), evaluators=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        for kind, names in KIND_FIELDS.items():
+            if kind != IMAGE:
+                for name in names:
+                    self.fields[final_field_name(kind, name)] = _final_field(name, final_schema(kind))
         self.fields["dataset"].choices = [("", "— choose a ready dataset —"), *datasets]
         self.fields["space"].choices = [(s, s) for s in spaces]
         self.fields["controller"].choices = [(c, c) for c, _ in controllers]
@@ -108,15 +124,23 @@ class DesignForm(forms.Form):
         return {"latency_target_ms": data["latency_target_ms"], "latency_mode": mode}
 
     def advanced_fields(self) -> list:
-        """The final-training settings' bound fields, for the template's advanced section."""
+        """The image final-training settings' bound fields, for the template's advanced section."""
         return [self[f"final_{name}"] for name in FINAL_FIELDS]
 
-    def final_settings(self) -> dict:
-        """The advanced final-training settings (an empty box: searchcore's default)."""
+    def advanced_sections(self) -> list[dict]:
+        """One advanced final-training section per task kind: ``{"kind", "fields"}``."""
+        return [{"kind": kind, "fields": [self[final_field_name(kind, n)] for n in names]}
+                for kind, names in KIND_FIELDS.items()]
+
+    def final_settings(self, kind: str = IMAGE) -> dict:
+        """The advanced final-training settings of the chosen space's kind (an empty box: searchcore's
+        default); the other kinds' fields are not sent."""
         data = self.cleaned_data
-        settings = {name: data[f"final_{name}"] for name in FINAL_FIELDS
-                    if data.get(f"final_{name}") is not None}
-        settings["aux_head"] = bool(data.get("final_aux_head"))
+        names = KIND_FIELDS.get(kind, ())
+        settings = {name: data[final_field_name(kind, name)] for name in names
+                    if data.get(final_field_name(kind, name)) is not None}
+        if kind == IMAGE:
+            settings["aux_head"] = bool(data.get("final_aux_head"))
         return settings
 
 

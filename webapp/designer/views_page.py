@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from searchcore.compat import evaluator_problem
+from searchcore.spaces import space_class
 from webapp.datasets.models import Dataset
 from webapp.designer.catalog import (
     controller_choices,
@@ -26,6 +27,7 @@ from webapp.designer.strategy import strategy_payload
 from webapp.quotas import QuotaExceeded, retry_after_header
 from webapp.searches.models import Search
 from webapp.searches.services import create_search
+from webapp.workers.services import device_choice
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ def search_new(request: HttpRequest) -> HttpResponse:
             form.add_error("evaluator", problem)
         if not option_errors and not strategy_errors and form.is_valid():
             try:
-                search = create_search(request.user, {**_search_data(form, options), **strategy})
+                device = {"device_class": request.POST.get("device_class") or "auto"}
+                search = create_search(request.user, {**_search_data(form, options), **strategy, **device})
             except QuotaExceeded as exc:
                 refused = exc
                 form.add_error(None, exc.message_text)
@@ -69,6 +72,7 @@ def search_new(request: HttpRequest) -> HttpResponse:
     context = design_context(form, request.POST if request.method == "POST" else None, option_values,
                              option_errors, datasets, strategy_values=strategy_values,
                              strategy_errors=strategy_errors)
+    context.update(device_choice(request.POST.get("device_class")))  # auto / cpu / gpu (webapp.workers)
     if refused is not None:
         response = render(request, "searches/new.html", context, status=refused.status)
         for header, value in retry_after_header(refused).items():
@@ -108,7 +112,7 @@ def _search_data(form: DesignForm, options: dict[str, Any]) -> dict[str, Any]:
     payload.update(form.input_settings())  # left out: the dataset's native side and channels
     payload.update(form.cost_settings())  # left out: the reward is the accuracy alone
     payload["final_budget"] = form.final_budget()
-    payload["final"] = form.final_settings()
+    payload["final"] = form.final_settings(space_class(data["space"]).task_kind)
     return payload
 
 

@@ -20,6 +20,13 @@ function showSpace() {
     fs.hidden = !on;
     fs.disabled = !on;
   }
+  // the final-training knobs of the chosen space's task kind (image, language); the others are not posted
+  const kind = (data.spaces[$("id_space").value] || {}).task_kind || "image";
+  for (const details of form.querySelectorAll("details.final-advanced")) {
+    const on = details.dataset.taskKind === kind;
+    details.hidden = !on;
+    details.querySelector("fieldset.final-kind").disabled = !on;
+  }
 }
 
 // The chosen controller's and evaluator's option fieldsets (webapp/designer/strategy.py); the others

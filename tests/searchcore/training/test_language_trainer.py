@@ -15,8 +15,9 @@ from searchcore.events import Emitter, ListSink
 from searchcore.spaces import TaskSpec, create_space
 from searchcore.spaces.base import LANGUAGE
 from searchcore.training import FinalConfig, train_final
+from searchcore.training.final import for_kind
 from searchcore.training.io import load_trained
-from searchcore.training.language import EVAL_BATCH, LANGUAGE_RECIPE, recipe
+from searchcore.training.language import EVAL_BATCH, recipe
 from searchcore.training.language_loop import LanguageLoop
 from searchcore.training.lm import CPU_THREADS, cpu_threads, stream_metrics, windows
 from searchcore.training.loop import LoopOutcome, LoopSettings
@@ -61,7 +62,8 @@ def test_final_training_reports_test_perplexity_and_the_curve(trained):
     data = load_task_data(LANGUAGE, CORPUS)
     valid = stream_metrics(model.run_state, windows(_columns(data.valid), 35))
     assert valid["perplexity"] == pytest.approx(best["valid_perplexity"], rel=1e-4)
-    assert metrics["recipe"] == {"optimizer": "sgd", "momentum": 0.0, **LANGUAGE_RECIPE}
+    assert metrics["recipe"] == {"optimizer": "sgd", "momentum": 0.0, "lr": 20.0, "grad_clip": 0.25,
+                                 "weight_decay": 1.2e-6, "bptt": 35}
     assert [e.type for e in sink.events].count("final_epoch") == 3
 
 
@@ -81,12 +83,39 @@ def _columns(ids: torch.Tensor) -> torch.Tensor:
     return batchify(ids, EVAL_BATCH)
 
 
-def test_recipe_keeps_what_the_user_changed_and_maps_image_defaults():
-    base = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1)
+def test_the_language_defaults_are_its_own_and_a_given_value_is_used_as_given():
+    base = for_kind(FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1), LANGUAGE)
     assert recipe(base) == {"optimizer": "sgd", "momentum": 0.0, "lr": 20.0, "grad_clip": 0.25,
-                            "weight_decay": 1.2e-6}
-    own = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, lr=2.5, grad_clip=1.0)
-    assert (recipe(own)["lr"], recipe(own)["grad_clip"]) == (2.5, 1.0)
+                            "weight_decay": 1.2e-6, "bptt": 35}
+    # 0.05 and 5.0 were the image defaults that used to be swapped silently for 20 / 0.25
+    own = for_kind(FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, lr=0.05, grad_clip=5.0,
+                               bptt=12), LANGUAGE)
+    assert (recipe(own)["lr"], recipe(own)["grad_clip"], recipe(own)["bptt"]) == (0.05, 5.0, 12)
+
+
+@pytest.mark.parametrize("knob", [{"cutout": 8}, {"aux_head": True}, {"drop_path": 0.3}, {"channels": 16}])
+def test_an_image_knob_is_refused_for_a_language_model(tmp_path, knob):
+    config = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, **knob)
+    with pytest.raises(ValueError, match=f"{next(iter(knob))}: not a setting of a language model"):
+        train_final(config, tmp_path / "final")
+
+
+def test_a_language_knob_is_refused_for_an_image_model():
+    with pytest.raises(ValueError, match="bptt: not a setting of an image model"):
+        for_kind(FinalConfig(arch={}, data="", epochs=1, bptt=20), "image")
+    assert for_kind(FinalConfig(arch={}, data="", epochs=1), "image").lr == 0.05  # image defaults kept
+
+
+def test_bptt_hidden_size_and_dropouts_reach_the_final_child(tmp_path):
+    config = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, batch_size=4, space_options=OPTIONS,
+                         bptt=7, hidden_size=24, dropout_output=0.1)
+    train_final(config, tmp_path / "final")
+    prep = json.loads((tmp_path / "final" / "preprocessing.json").read_text())
+    cfg = json.loads((tmp_path / "final" / "train_config.json").read_text())
+    assert prep["task"]["seq_len"] == 7
+    assert cfg["child_overrides"] == {"hidden_size": 24, "dropout_output": 0.1}
+    model, _, _ = load_trained(tmp_path / "final")
+    assert model.size == 24 and model.dropouts.output == 0.1
 
 
 def test_a_separate_test_set_is_refused_for_text(tmp_path):
@@ -130,7 +159,7 @@ def test_each_epoch_validates_on_the_first_valid_tokens_only(monkeypatch):
     monkeypatch.setattr(language, "VALID_TOKENS", 60)  # 60 // (10 columns * 2 steps) = 3 windows
     capped = loop()
     assert len(capped.valid) == 3 and capped.valid[0][0].shape == (2, 10)
-    assert (capped.s.lr, capped.s.grad_clip, capped.s.drop_path) == (20.0, 0.25, 0.0)
+    assert (capped.s.lr, capped.s.grad_clip, capped.s.drop_path) == (1.0, 5.0, 0.0)  # as given; no drop path
 
 
 def test_language_work_on_a_cpu_runs_single_threaded_and_restores_the_setting():
