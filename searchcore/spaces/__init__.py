@@ -79,6 +79,7 @@ def _load_builtin_spaces() -> None:
         enas_micro,
         enas_rnn,
         nas_rl_cnn,
+        nas_rl_rnn,
         nasnet,
         nb201,
         resnet,
