@@ -183,6 +183,10 @@ def _judged(result: Any, searched_seconds: float) -> str:
     verdict = (result.metrics or {}).get("verdict")
     if verdict is None:
         return result.status
+    if verdict["above_chance"] and "baseline_perplexity" in verdict:  # a language model (training.lm_verdict)
+        print(f"test perplexity {verdict['test_perplexity']:.1f} is below the learned threshold "
+              f"{verdict['threshold']:.1f} (unigram baseline {verdict['baseline_perplexity']:.1f})")
+        return result.status
     if verdict["above_chance"]:
         print(f"validation accuracy {verdict['valid_accuracy']:.1%} is above chance "
               f"({verdict['chance']:.1%})")

@@ -61,12 +61,13 @@ class LanguageExporter:
         count = len(arch.get("nodes", []))
         nodes = ", ".join(n["act"] if "prev" not in n else f"{n['act']}<-{n['prev']}"
                           for n in arch.get("nodes", []))
+        cell = (f"a searched recurrent cell ({count} nodes: {nodes})" if count
+                else f"a fixed {arch['space']} network (no search)")
         return "\n".join([
             f"# {arch['space']} language model",
             "",
-            f"A word-level language model with a searched recurrent cell ({count} nodes: "
-            f"{nodes}); {info.get('num_parameters', 0):,} parameters, vocabulary of {len(prep['vocab']):,} "
-            "words.",
+            f"A word-level language model with {cell}; {info.get('num_parameters', 0):,} parameters, "
+            f"vocabulary of {len(prep['vocab']):,} words.",
             "",
             f"Test perplexity **{ppl:.2f}** on the corpus's test split (never used in training); next-word "
             f"accuracy {100 * float(metrics.get('test_accuracy') or 0.0):.2f}%. Trained from scratch for "

@@ -78,6 +78,7 @@ def _load_builtin_spaces() -> None:
         enas_macro,
         enas_micro,
         enas_rnn,
+        lstm,
         nas_rl_cnn,
         nas_rl_rnn,
         nasnet,

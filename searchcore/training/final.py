@@ -168,7 +168,9 @@ def train_final(config: FinalConfig, out_dir: str | Path, *, sink: EventSink | N
     loop.restore(outcome.best_state)
     metrics = {**trainer.evaluate(model, config, data, device), **_outcome_metrics(outcome, device)}
     metrics.update(footprint(model, data.task()))  # params, CPU latency per image: the comparison page
-    verdict = validation_verdict(outcome.best_valid_accuracy, data)  # is it clearly above chance?
+    judge = getattr(trainer, "verdict", None)  # a kind's own rule (language: perplexity vs unigram)
+    verdict = (judge(metrics, data) if judge is not None  # else: is it clearly above chance?
+               else validation_verdict(outcome.best_valid_accuracy, data))
     if verdict is not None:
         metrics["verdict"] = verdict
     metrics["elapsed_seconds"] = round(time.monotonic() - started, 3)

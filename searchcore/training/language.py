@@ -32,7 +32,8 @@ from searchcore.events import Emitter
 from searchcore.spaces.base import LANGUAGE
 from searchcore.training.language_loop import LanguageLoop
 from searchcore.training.language_settings import LANGUAGE_FINAL_SCHEMA
-from searchcore.training.lm import cpu_threads, stream_metrics, windows
+from searchcore.training.lm import cpu_threads, stream_metrics, unigram_perplexity, windows
+from searchcore.training.lm_verdict import perplexity_verdict
 from searchcore.training.loop import LoopSettings
 from searchcore.training.trainers import register_trainer
 
@@ -88,6 +89,13 @@ class LanguageTrainer:
         return {"test_perplexity": round(float(test["perplexity"]), 4), "test_loss": float(test["loss"]),
                 "test_accuracy": float(test["accuracy"]), "test_tokens": int(test["tokens"]),
                 "evaluated_on": "test", "vocab_size": len(data.vocab), "recipe": recipe(config)}
+
+    def verdict(self, metrics: dict[str, Any], data: LanguageData) -> dict[str, Any]:
+        """Did it learn? Test perplexity against the training split's unigram baseline
+        (``training.lm_verdict``); the run fails when it did not."""
+        vocab = len(data.vocab)
+        unigram = unigram_perplexity(data.train, data.test, vocab)
+        return perplexity_verdict(metrics["test_perplexity"], unigram, vocab, metrics["test_tokens"])
 
     def preprocessing(self, data: LanguageData, config: Any) -> dict[str, Any]:
         """What ``predict.py`` needs: the vocabulary (id order) and how a text becomes ids."""

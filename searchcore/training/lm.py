@@ -71,4 +71,16 @@ def stream_metrics(run: Run, parts: list[tuple[torch.Tensor, torch.Tensor]]) -> 
             "tokens": count}
 
 
-__all__ = ["CPU_THREADS", "MAX_LOG_PPL", "cpu_threads", "lm_loss", "perplexity", "stream_metrics", "windows"]
+def unigram_perplexity(train_ids: torch.Tensor, eval_ids: torch.Tensor, vocab_size: int) -> float:
+    """Perplexity on ``eval_ids`` of the training split's word frequencies (add-one smoothed, so a
+    word unseen in training costs log(train tokens + vocabulary), not infinity): what a model that
+    learned nothing but how often each word occurs scores. Uniform guessing scores ``vocab_size``."""
+    if eval_ids.numel() == 0:
+        return float(vocab_size)
+    counts = torch.bincount(train_ids.reshape(-1).cpu(), minlength=vocab_size).double() + 1.0
+    log_p = counts.log() - counts.sum().log()
+    return perplexity(float(-log_p[eval_ids.reshape(-1).cpu()].mean()))
+
+
+__all__ = ["CPU_THREADS", "MAX_LOG_PPL", "cpu_threads", "lm_loss", "perplexity", "stream_metrics",
+           "unigram_perplexity", "windows"]

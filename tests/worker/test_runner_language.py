@@ -40,7 +40,7 @@ def corpus(user, enqueued) -> Dataset:
 def test_an_enas_rnn_search_on_a_text_upload_succeeds_with_a_package(user, corpus, cpu_no_pushes) -> None:
     search = create_search(user, {
         "dataset": corpus.pk, "space": "enas-rnn", "space_options": TINY, "evaluator": "shared",
-        "budget": {"max_epochs": 1}, "final_budget": {"epochs": 1}, "batch_size": 4,
+        "budget": {"max_epochs": 1}, "final_budget": {"epochs": 3}, "batch_size": 4,
         "controller_steps_per_epoch": 2, "derive_samples": 2})
     assert "image_size" not in search.config or search.config["image_size"] is None
     status = run_claimed_search(search.pk, lease.claim(search.pk).owner)
@@ -66,3 +66,23 @@ def test_an_enas_rnn_search_on_a_text_upload_succeeds_with_a_package(user, corpu
     assert {"child_train", "final_epoch", "finished"} <= types, types
     final = SearchEvent.objects.filter(search=search, type="final_epoch").order_by("seq").last()
     assert final.payload["valid_perplexity"] > 1  # the live page's valid perplexity curve
+
+
+def test_a_language_model_that_learned_nothing_fails_with_the_reason_and_a_budget(user, corpus,
+                                                                                 cpu_no_pushes) -> None:
+    """lr 1e-5 for one epoch: the test perplexity stays near uniform (the vocabulary size), above 0.9 x
+    the unigram baseline (``training.lm_verdict``): failed, never succeeded; the package is kept."""
+    search = create_search(user, {
+        "dataset": corpus.pk, "space": "enas-rnn", "space_options": TINY, "evaluator": "shared",
+        "budget": {"max_epochs": 1}, "final_budget": {"epochs": 1}, "final": {"lr": 1e-5}, "batch_size": 4,
+        "controller_steps_per_epoch": 2, "derive_samples": 2})
+    status = run_claimed_search(search.pk, lease.claim(search.pk).owner)
+    search.refresh_from_db()
+    assert status == Search.FAILED
+    assert search.message.startswith("The final model learned nothing beyond word frequencies: test "
+                                     "perplexity"), search.message
+    assert "Try a budget of at least 10 minutes." in search.message
+    verdict = TrainedModel.objects.get(search=search).metrics["verdict"]
+    assert verdict["above_chance"] is False and verdict["test_perplexity"] >= verdict["threshold"]
+    assert verdict["threshold"] == pytest.approx(0.9 * min(verdict["unigram_perplexity"],
+                                                           verdict["uniform_perplexity"]), rel=1e-4)
