@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "webapp.api",
     "webapp.outbox",
     "webapp.idempotency",
+    "webapp.workers",
 ]
 # The pages/designer apps are written beside this file; register them once they exist.
 for _app in ("pages", "designer"):
@@ -223,6 +224,16 @@ CHILD_STALE_SECONDS = envint("CHILD_STALE_SECONDS", "60")
 # QUEUE_RECONCILE_SECONDS (a message lost with a Redis restart without its append-only file).
 OUTBOX_POLL_SECONDS = envint("OUTBOX_POLL_SECONDS", "2")
 QUEUE_RECONCILE_SECONDS = envint("QUEUE_RECONCILE_SECONDS", "30")
+# Device classes (issue 10 item 2, webapp/workers/services.py): the class a search gets when none is asked
+# for (auto: gpu while a GPU worker is live, else cpu); each worker writes a heartbeat row every
+# WORKER_BEAT_SECONDS, shown as lost after WORKER_LOST_SECONDS without one, dropped after
+# WORKER_FORGET_SECONDS.
+DEFAULT_DEVICE_CLASS = os.getenv("DEFAULT_DEVICE_CLASS", "auto")
+if DEFAULT_DEVICE_CLASS not in ("auto", "cpu", "gpu"):
+    raise ImproperlyConfigured(f"DEFAULT_DEVICE_CLASS must be auto, cpu or gpu, not {DEFAULT_DEVICE_CLASS!r}")
+WORKER_BEAT_SECONDS = envint("WORKER_BEAT_SECONDS", "10")
+WORKER_LOST_SECONDS = envint("WORKER_LOST_SECONDS", "45")
+WORKER_FORGET_SECONDS = envint("WORKER_FORGET_SECONDS", "86400")
 # Per-user limits (webapp/searches/limits.py, webapp/datasets/quota.py): searches queued + running +
 # cancelling at once (a search with controls is 3), searches started per minute (429 + Retry-After),
 # and the unpacked bytes of all of a user's datasets (an upload past it: 413, nothing kept).

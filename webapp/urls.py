@@ -10,6 +10,7 @@ from django.urls import include, path
 urlpatterns = [
     path("api/", include("webapp.api.urls")),
     path("admin/", admin.site.urls),
+    path("workers/", include("webapp.workers.urls")),
 ]
 # The pages engineer's apps; included once their modules exist.
 if find_spec("webapp.designer") and find_spec("webapp.designer.urls"):

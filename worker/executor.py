@@ -1,4 +1,4 @@
-"""The Celery executor: a search's scratch children trained by `children` workers (issue 10 item 1).
+"""The Celery executor: a search's scratch children trained by `children.<class>` workers (issue 10).
 
 ``submit`` writes one ``ChildRun`` row per job (or finds it: rows are unique per search and job key,
 so a coordinator resumed from its checkpoint, which samples the same architectures again, finds the
@@ -34,7 +34,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from searchcore.evaluators.executor import Job, Metrics, Progress, Ticket
-from webapp.celery_app import CHILDREN_QUEUE, app, enqueue
+from webapp.celery_app import CPU, app, children_queue, enqueue
 from webapp.searches.models import ChildRun
 from worker import children
 from worker.lease import new_owner
@@ -58,8 +58,9 @@ class CeleryExecutor:
     """``searchcore``'s ``Executor`` for one search, over the `children` queue."""
 
     def __init__(self, search_id: int, poll: float = POLL_SECONDS,
-                 send: Callable[[ChildRun], None] | None = None) -> None:
+                 send: Callable[[ChildRun], None] | None = None, device_class: str = CPU) -> None:
         self.search_id = search_id
+        self.device_class = device_class
         self.poll = poll
         self.send = send or _send
         self.emitter: Any = None
@@ -143,7 +144,7 @@ class CeleryExecutor:
         never waits for a worker that will not come. A worker that comes back finds them claimed."""
         waiting = [r for r in rows
                    if r.state == ChildRun.PENDING or (r.state == ChildRun.RUNNING and _stale(r))]
-        if not waiting or children_workers():
+        if not waiting or children_workers(self.device_class):
             return
         logger.warning("search %s: no children worker answers; training %s child(ren) in the search's "
                        "process", self.search_id, len(waiting))
@@ -192,22 +193,26 @@ def _send(row: ChildRun) -> None:
     enqueue(CHILD_TASK, row.search_id, row.step, row.index, row.job)
 
 
-def children_workers(timeout: float = 1.0) -> list[str]:
-    """The names of the connected workers that consume the `children` queue (by their node name)."""
+def children_workers(device_class: str = CPU, timeout: float = 1.0) -> list[str]:
+    """The connected workers that consume ``children.<device_class>`` (asked live: each answers with its
+    queues; a worker that died does not answer)."""
     try:
-        replies = app.control.ping(timeout=timeout) or []
+        replies = app.control.inspect(timeout=timeout).active_queues() or {}
     except Exception:  # noqa: BLE001 - no broker: no workers to fan out to
-        logger.warning("could not ping the workers", exc_info=True)
+        logger.warning("could not ask the workers for their queues", exc_info=True)
         return []
-    names = [name for reply in replies for name in reply]
-    return sorted(name for name in names if name.split("@", 1)[0].startswith(CHILDREN_QUEUE))
+    wanted = children_queue(device_class)
+    return sorted(name for name, queues in replies.items()
+                  if any(q.get("name") == wanted for q in queues or []))
 
 
-def fanout_enabled(evaluator: str) -> bool:
-    """Does this search fan its children out (``CHILDREN_FANOUT``; only ``scratch`` jobs run elsewhere)?"""
+def fanout_enabled(evaluator: str, device_class: str = CPU) -> bool:
+    """Does this search fan its children out (``CHILDREN_FANOUT``; only ``scratch`` jobs run elsewhere)?
+    ``auto``: when a worker takes ``children.<device_class>``; a gpu search without gpu children workers
+    trains its children in its own process, on its own GPU."""
     if evaluator != "scratch" or settings.CHILDREN_FANOUT == "off":
         return False
-    return settings.CHILDREN_FANOUT == "on" or bool(children_workers())
+    return settings.CHILDREN_FANOUT == "on" or bool(children_workers(device_class))
 
 
 __all__ = ["CeleryExecutor", "ChildFailed", "child_payload", "children_workers", "fanout_enabled", "job_key"]

@@ -30,12 +30,12 @@ from searchcore.search.result import SearchResult
 from searchcore.training.fixed import fixed_architecture, whole_budget_config
 from searchcore.training.verdict import at_chance_message
 from searchcore.validation import MAX_SEARCH_SECONDS
-from webapp.celery_app import CHILDREN_QUEUE, enqueue
+from webapp.celery_app import children_queue, enqueue
 from webapp.redaction import redact_paths
 from webapp.searches import status as search_status
 from webapp.searches.config import to_search_config
 from webapp.searches.models import Search, TrainedModel
-from worker import shutdown
+from worker import placement, shutdown
 from worker.executor import CeleryExecutor, fanout_enabled
 from worker.lease import Heartbeat
 from worker.sink import DbChannelSink
@@ -85,18 +85,21 @@ class StopCheck:
         return self.cancelled
 
 
-def run_claimed_search(search_id: int, owner: str) -> str | None:
-    """Run a search this process has claimed; returns its final status (``None``: lease lost)."""
+def run_claimed_search(search_id: int, owner: str, worker_name: str = "") -> str | None:
+    """Run a search this process has claimed; returns its final status (``None``: lease lost).
+    ``worker_name``: the Celery node name, recorded on the search with its device."""
     search = Search.objects.select_related("dataset").get(pk=search_id)
     with Heartbeat(search_id, owner) as heartbeat:
-        return SearchRunner(search, owner, StopCheck(search_id, heartbeat)).run()
+        return SearchRunner(search, owner, StopCheck(search_id, heartbeat), worker_name).run()
 
 
 class SearchRunner:
-    def __init__(self, search: Search, owner: str, stop: StopCheck) -> None:
+    def __init__(self, search: Search, owner: str, stop: StopCheck, worker_name: str = "") -> None:
         self.search = search
         self.owner = owner
         self.stop = stop
+        self.worker_name = worker_name
+        self.device = placement.torch_device(search.device_class)
         self.sink = DbChannelSink(search.pk, lease_owner=owner)
         stop.sink = self.sink
         self.train_only = trains_only(search.config["space"])  # one architecture: final training only
@@ -129,6 +132,7 @@ class SearchRunner:
 
     # -- stages ---------------------------------------------------------------------------------
     def _stages(self) -> tuple[str, str]:
+        self._place()
         if self.stop():
             return Search.CANCELLED, "Cancelled."
         if self.train_only:
@@ -152,6 +156,15 @@ class SearchRunner:
         if not has_final:
             return Search.SUCCEEDED, f"Search finished; best reward {result.best_reward:.4g}."
         return self._final_and_package(result)
+
+    def _place(self) -> None:
+        """Record which worker and device run this search (the list and live pages show them); a gpu
+        search on a worker without CUDA fails here (``placement.NoGpu``), never falls back to the CPU."""
+        Search.objects.filter(pk=self.search.pk, lease_owner=self.owner).update(
+            worker_name=self.worker_name[:200], device="")
+        described = placement.check_and_describe(self.search.device_class, self.worker_name)
+        Search.objects.filter(pk=self.search.pk, lease_owner=self.owner).update(device=described[:200])
+        logger.info("search %s runs on %s (%s)", self.search.pk, described, self.worker_name or "no name")
 
     def _train_only(self) -> tuple[str, str]:
         """The one architecture of a space without decisions, trained for the whole budget (no search);
@@ -206,14 +219,17 @@ class SearchRunner:
             data = str(settings.NB201_TABLE)  # the table a dataset-free evaluator (benchmark) reads
         else:
             data = str(self.search.dataset.path)
-        return to_search_config(self.config, data=data)
+        return to_search_config(self.config, data=data, device=self.device)
 
     def _executor(self) -> Any:
-        """Scratch children on the `children` queue when ``CHILDREN_FANOUT`` says so, else in process."""
-        if not fanout_enabled(self.config.get("evaluator") or "shared"):
+        """Scratch children on the `children.<class>` queue when ``CHILDREN_FANOUT`` says so, else in
+        process."""
+        device_class = self.search.device_class
+        if not fanout_enabled(self.config.get("evaluator") or "shared", device_class):
             return None
-        logger.info("search %s: children fanned out over the %s queue", self.search.pk, CHILDREN_QUEUE)
-        return CeleryExecutor(self.search.pk)
+        logger.info("search %s: children fanned out over the %s queue", self.search.pk,
+                    children_queue(device_class))
+        return CeleryExecutor(self.search.pk, device_class=device_class)
 
     def _reads_dataset(self) -> bool:
         return needs_dataset(self.config.get("evaluator") or "shared") and self.search.dataset_id is not None
@@ -224,7 +240,7 @@ class SearchRunner:
         batch size does not."""
         pipeline = self.kind.final_inputs(self.config, str(self.search.dataset.path))
         return FinalConfig(**dict(self.config.get("final") or {}), **pipeline, arch=result.to_dict(),
-                           data=str(self.search.dataset.path), device=settings.NAS_DEVICE,
+                           data=str(self.search.dataset.path), device=self.device,
                            supernet=str(self.directory / "search"),
                            space_options=dict(self.config.get("space_options") or {}))
 

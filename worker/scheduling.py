@@ -7,12 +7,15 @@ in the fair order (``webapp.searches.fairness``: round-robin over users) — so 
 messages ahead in Redis do not hold another user's search back, and a duplicate or stale message
 is harmless: it runs whatever is fairest, or nothing. Every queued row has had a message sent for
 it (the outbox and the queue top-up in ``worker/dispatcher.py`` keep it so), so none is left behind.
+A turn is a turn of one device class (issue 10 item 2): a message from ``searches.gpu`` only ever claims
+a gpu-class search, one from ``searches.cpu`` a cpu-class one.
 """
 
 from __future__ import annotations
 
 import logging
 
+from webapp.celery_app import CPU
 from webapp.searches.fairness import next_queued
 from webapp.searches.models import Search
 from worker import lease
@@ -22,14 +25,17 @@ logger = logging.getLogger(__name__)
 MAX_RACES = 20  # claims lost to another worker before giving this turn up
 
 
-def claim_for_message(search_id: int) -> tuple[int, lease.Claim]:
-    """``(search id, claim)`` for a message naming ``search_id``."""
-    status = Search.objects.filter(pk=search_id).values_list("status", flat=True).first()
-    if status in Search.LEASED:
+def claim_for_message(search_id: int, device_class: str | None = None) -> tuple[int, lease.Claim]:
+    """``(search id, claim)`` for a message naming ``search_id`` taken from the queue of ``device_class``
+    (``None``: the class of ``search_id``, which is the queue the router sent it to)."""
+    row = Search.objects.filter(pk=search_id).values("status", "device_class").first()
+    if device_class is None:
+        device_class = row["device_class"] if row is not None else CPU
+    if row is not None and row["status"] in Search.LEASED and row["device_class"] == device_class:
         return search_id, lease.claim(search_id)
     tried: set[int] = set()
     for _ in range(MAX_RACES):
-        chosen = next_queued(excluding=tried)
+        chosen = next_queued(excluding=tried, device_class=device_class)
         if chosen is None:
             break
         claim = lease.claim(chosen)

@@ -36,6 +36,8 @@ def search_to_dict(search: Search, *, detail: bool = False) -> dict[str, Any]:
         "best": search.best, "created": _iso(search.created), "started": _iso(search.started_at),
         "finished": _iso(search.finished_at), "last_seq": search.last_seq,
         "role": search.role or None, "control_of": search.control_of_id, "transfer_of": search.transfer_of_id,
+        "device_class": search.device_class, "worker": search.worker_name or None,
+        "device": search.device or None,
     }
     if detail:
         data.update(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from webapp.api import views
+from webapp.workers import views as worker_views
 
 app_name = "api"
 urlpatterns = [
@@ -20,4 +21,5 @@ urlpatterns = [
     re_path(r"^searches/(?P<pk>[0-9]+)/comparison/?$", views.search_comparison, name="search-comparison"),
     re_path(r"^searches/(?P<pk>[0-9]+)/transfers/?$", views.search_transfers, name="search-transfers"),
     path("spaces/", views.spaces, name="spaces"),
+    path("workers/", worker_views.api_workers, name="workers"),
 ]

@@ -41,11 +41,15 @@ def fair_order(queued: Sequence[tuple[int, int]], last_served: Mapping[int, date
     return order
 
 
-def queued_in_fair_order() -> list[int]:
-    """Every queued search id, next to run first (one query)."""
+def queued_in_fair_order(device_class: str | None = None) -> list[int]:
+    """Every queued search id (of ``device_class``, if given: each class has its own workers), next to
+    run first (one query)."""
     last_started = (Search.objects.filter(owner=OuterRef("owner"), started_at__isnull=False)
                     .order_by("-started_at").values("started_at")[:1])
-    rows = (Search.objects.filter(status=Search.QUEUED).order_by()
+    queued_rows = Search.objects.filter(status=Search.QUEUED)
+    if device_class is not None:
+        queued_rows = queued_rows.filter(device_class=device_class)
+    rows = (queued_rows.order_by()
             .annotate(last_served=Subquery(last_started)).values_list("pk", "owner_id", "last_served"))
     queued, last_served = [], {}
     for search_id, owner_id, served in rows:
@@ -54,6 +58,7 @@ def queued_in_fair_order() -> list[int]:
     return fair_order(queued, last_served)
 
 
-def next_queued(excluding: set[int] | frozenset[int] = frozenset()) -> int | None:
-    """The fairest queued search to run now (``None``: nothing queued)."""
-    return next((pk for pk in queued_in_fair_order() if pk not in excluding), None)
+def next_queued(excluding: set[int] | frozenset[int] = frozenset(),
+                device_class: str | None = None) -> int | None:
+    """The fairest queued search (of ``device_class``, if given) to run now (``None``: nothing queued)."""
+    return next((pk for pk in queued_in_fair_order(device_class) if pk not in excluding), None)

@@ -53,6 +53,12 @@ class Search(models.Model):
     # this run's dataset; ``config["transfer"]`` holds the architecture itself, so a re-run needs no source.
     transfer_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="transfers")
+    # Issue 10 item 2: the device class it runs on (``webapp.celery_app``: its queues ``searches.<class>``
+    # and ``children.<class>``), chosen at creation; the Celery node that ran it last and its device
+    # ("cpu", "cuda:0 NVIDIA H100"), written by the runner when it starts.
+    device_class = models.CharField(max_length=8, choices=[("cpu", "CPU"), ("gpu", "GPU")], default="cpu")
+    worker_name = models.CharField(max_length=200, blank=True)
+    device = models.CharField(max_length=200, blank=True)
 
     objects = SearchQuerySet.as_manager()
 

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from webapp.celery_app import CPU
 from webapp.outbox.services import enqueue_on_commit
 from webapp.quotas import lock_owner
 from webapp.searches.config import clean_search_data
@@ -25,6 +26,7 @@ from webapp.searches.limits import check_search_limits
 from webapp.searches.models import Search
 from webapp.searches.status import cancel_target
 from webapp.searches.transfer import clean_transfer_data, transfer_best
+from webapp.workers.services import resolve_device_class
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +38,17 @@ def create_search(owner: Any, data: dict[str, Any]) -> Search:
 
     ``"controls": true`` also creates the search's controls (``create_controls``), queued after it;
     if they cannot be made, nothing is created. Over a per-user limit (``limits``): ``QuotaExceeded``,
-    nothing created."""
+    nothing created. ``device_class`` (cpu, gpu, auto or absent: ``webapp.workers.services``) picks the
+    queues it runs from; its controls get the same class."""
     data, controls, flag_errors = controls_flag(data)
+    requested = None
+    if isinstance(data, dict):  # anything else is refused by clean_search_data
+        data = dict(data)
+        requested = data.pop("device_class", None)
+    try:
+        device_class = resolve_device_class(requested)
+    except ValidationError as exc:
+        device_class, flag_errors = CPU, {**flag_errors, **exc.message_dict}
     adding = 1 + (len(ROLES) if controls else 0)
     check_search_limits(owner, adding)
     try:
@@ -48,7 +59,8 @@ def create_search(owner: Any, data: dict[str, Any]) -> Search:
         raise ValidationError(flag_errors)
     with transaction.atomic():
         _hold_limits(owner, adding)
-        search = Search.objects.create(owner=owner, dataset=dataset, name=name, config=config)
+        search = Search.objects.create(owner=owner, dataset=dataset, name=name, config=config,
+                                       device_class=device_class)
         enqueue_on_commit(RUN_TASK, search.pk)
         if controls:
             create_controls(search)
@@ -72,7 +84,7 @@ def create_controls(search: Search) -> tuple[list[Search], bool]:
         with transaction.atomic():
             _hold_limits(search.owner, len(cleaned))  # inside create_search: its row is counted already
             rows = [Search.objects.create(owner=search.owner, dataset=dataset, name=name, config=config,
-                                          control_of=search, role=role)
+                                          control_of=search, role=role, device_class=search.device_class)
                     for role, dataset, name, config in cleaned]
             for row in rows:
                 enqueue_on_commit(RUN_TASK, row.pk)
@@ -123,7 +135,7 @@ def rerun_search(search: Search) -> Search:
         _hold_limits(search.owner, 1)
         new = Search.objects.create(
             owner=search.owner, dataset=search.dataset, name=_rerun_name(search.name), config=search.config,
-            transfer_of=search.transfer_of,
+            transfer_of=search.transfer_of, device_class=search.device_class,
         )
         enqueue_on_commit(RUN_TASK, new.pk)
     logger.info("search %s re-run as %s", search.pk, new.pk)
@@ -143,7 +155,7 @@ def _rerun_name(name: str) -> str:
 
 def queue_position(search: Search) -> int | None:
     """1 for the next search to run, in the fair order the worker claims in (``fairness``: round-robin
-    over users, least recently served first); ``None`` unless queued."""
+    over users, least recently served first) of its device class's workers; ``None`` unless queued."""
     if search.status != Search.QUEUED:
         return None
     return queue_positions([search]).get(search.pk)
@@ -151,7 +163,10 @@ def queue_position(search: Search) -> int | None:
 
 def queue_positions(searches: Iterable[Search]) -> dict[int, int]:
     """``queue_position`` for many searches in one query (the list page): pk -> position, queued only."""
-    wanted = {s.pk for s in searches if s.status == Search.QUEUED}
-    if not wanted:
-        return {}
-    return {pk: i + 1 for i, pk in enumerate(queued_in_fair_order()) if pk in wanted}
+    queued = [s for s in searches if s.status == Search.QUEUED]
+    positions: dict[int, int] = {}
+    for device_class in sorted({s.device_class for s in queued}):  # each class has its own workers
+        wanted = {s.pk for s in queued if s.device_class == device_class}
+        order = queued_in_fair_order(device_class)
+        positions.update({pk: i + 1 for i, pk in enumerate(order) if pk in wanted})
+    return positions

@@ -128,7 +128,7 @@ async function refreshPreview() {
 }
 
 async function refreshEstimate(mine, s) {
-  const device = form.querySelector("input[name=device_class]:checked").value;
+  const device = form.querySelector("#preview input[name=device_class]:checked").value;  // the estimate's own
   $("epoch-time").textContent = "measuring…";
   const res = await postJson(form.getAttribute("data-estimate-url"),
     { space: s.space, options: s.options, dataset: s.dataset, evaluator: s.evaluator, device });
