@@ -4,6 +4,8 @@ standalone child, same batch, same process, CPU.
 Run: ``.venv/bin/python -m bench.overhead [--archs 5] [--reps 10] [--threads 2] [--space enas-micro]``.
 Space: ENAS micro at the speed bench's configuration (16 channels, 8 cells, 5 nodes, all 5 ops), or
 any space with a supernet at the same sizes (``--space nasnet``: its 13 ops and both combines);
+``--space enas-rnn`` (a language space) times its recurrent supernet on a WikiText-2 window at its
+default sizes instead (``bench._overhead_language``: 12 nodes, hidden 200, batch 64 x 35 tokens);
 ``--space enas-micro,nasnet`` measures each in turn in one process and prints their step times side
 by side. One real batch of 64 x 3 x 32 x 32 from the CIFAR-10 subset (augmented, channels_last).
 Architectures are sampled by the seeded ENAS controller. For each one the child is built with
@@ -36,6 +38,7 @@ from typing import Any
 
 import torch
 
+from bench import _overhead_language as lm
 from bench._common import format_table, write_result
 from bench._timing import (
     CIFAR_TRAIN,
@@ -53,26 +56,36 @@ from bench.speed import BATCH, SPACE_OPTIONS, SPLIT
 from searchcore.controllers import create_controller
 from searchcore.data import BatchLoader, load_image_dataset
 from searchcore.evaluators import EvaluatorContext, create_evaluator
-from searchcore.spaces import create_space
+from searchcore.spaces import create_space, space_class
+from searchcore.spaces.base import LANGUAGE
 
 logger = logging.getLogger(__name__)
 
 TARGET = {"step_ratio": 1.10, "controller_share": 0.05, "memory_ratio": 1.2}
 
 
+def is_language(name: str) -> bool:
+    return space_class(name).task_kind == LANGUAGE
+
+
 def space_options(name: str) -> dict[str, Any]:
-    """The speed bench's sizes; its op list only for enas-micro (another space keeps its own ops)."""
+    """The speed bench's sizes; its op list only for enas-micro (another space keeps its own ops);
+    a language space's own defaults (the image sizes do not apply)."""
+    if is_language(name):
+        return {}
     options = dict(SPACE_OPTIONS) if name == "enas-micro" else {
         k: v for k, v in SPACE_OPTIONS.items() if k != "ops"}
     return {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}
 
 
-def _setup(name: str, seed: int) -> tuple[Any, Any, Any, torch.Tensor, torch.Tensor]:
-    """(space, data, shared evaluator, x, y): one real augmented batch of 64."""
+def _setup(name: str, seed: int, shared: bool = True) -> tuple[Any, Any, Any, torch.Tensor, torch.Tensor]:
+    """(space, data, shared evaluator or None, x, y): one real augmented batch of 64 (a text window)."""
+    if is_language(name):
+        return lm.setup(name, seed, shared=shared)
     data = load_image_dataset(CIFAR_TRAIN, split=SPLIT, seed=seed)
     space = create_space(name, **space_options(name))
     context = EvaluatorContext(space=space, device=torch.device("cpu"), seed=seed, data=data)
-    evaluator = create_evaluator("shared", context=context, batch_size=BATCH)
+    evaluator = create_evaluator("shared", context=context, batch_size=BATCH) if shared else None
     loader = BatchLoader(data.train, BATCH, mean=data.mean, std=data.std, shuffle=True, augment=True,
                          generator=torch.Generator().manual_seed(seed), channels_last=True)
     x, y = next(iter(loader))
@@ -80,6 +93,8 @@ def _setup(name: str, seed: int) -> tuple[Any, Any, Any, torch.Tensor, torch.Ten
 
 
 def _child(space: Any, data: Any, arch: Any, supernet: torch.nn.Module | None) -> tuple[Any, Any]:
+    if space.task_kind == LANGUAGE:
+        return lm.child(space, data, arch, supernet)
     child = space.build_child(arch, data.task())
     if supernet is not None:
         child.load_from_supernet(supernet)
@@ -95,13 +110,14 @@ def time_steps(name: str, archs: int, reps: int, warmup: int, seed: int) -> dict
     with torch.no_grad():
         arch_list = [space.from_decisions(v) for v in controller.sample(archs)]
     children = [_child(space, data, a, evaluator.net) for a in arch_list]
+    shared_step, child_step = _steps(space)
 
     def shared(i: int) -> float:
-        return timed(lambda: evaluator._train_step(x, y, arch_list[i]))
+        return timed(lambda: shared_step(evaluator, x, y, arch_list[i]))
 
     def child(i: int) -> float:
         model, opt = children[i]
-        return timed(lambda: sgd_step(model, opt, x, y))
+        return timed(lambda: child_step(model, opt, x, y))
 
     for i in range(archs):
         for _ in range(warmup):
@@ -134,6 +150,13 @@ def time_steps(name: str, archs: int, reps: int, warmup: int, seed: int) -> dict
             "controller_sample_share": median([r for row in pairs["ctrl_sample"] for r in row])}
 
 
+def _steps(space: Any) -> tuple[Any, Any]:
+    """(shared step, child step) of the space's task kind."""
+    if space.task_kind == LANGUAGE:
+        return lm.shared_step, lm.child_step
+    return (lambda ev, x, y, arch: ev._train_step(x, y, arch)), sgd_step
+
+
 def _controller_calls(space: Any, controller: Any) -> tuple[Any, Any]:
     """A training step's sample (no grad, as the loop does) and a controller step (the rollout
     recorded with grad, then one REINFORCE update on one reward; the reward's forward pass is the
@@ -153,25 +176,20 @@ def measure_memory(mode: str, arch_json: dict[str, Any], steps: int, threads: in
                    seed: int) -> dict[str, Any]:
     """In a fresh process: peak RSS of ``steps`` training steps of one configuration."""
     torch.set_num_threads(threads)
-    data = load_image_dataset(CIFAR_TRAIN, split=SPLIT, seed=seed)
-    space = create_space(arch_json["space"], **space_options(arch_json["space"]))
+    space, data, evaluator, x, y = _setup(arch_json["space"], seed, shared=mode == "shared")
     arch = space.arch_from_json(arch_json)
-    loader = BatchLoader(data.train, BATCH, mean=data.mean, std=data.std, shuffle=True, augment=True,
-                         generator=torch.Generator().manual_seed(seed), channels_last=True)
-    x, y = next(iter(loader))
+    shared_step, child_step = _steps(space)
     if mode == "shared":
-        context = EvaluatorContext(space=space, device=torch.device("cpu"), seed=seed, data=data)
-        evaluator = create_evaluator("shared", context=context, batch_size=BATCH)
         params = sum(p.numel() for p in evaluator.net.parameters())
         before = current_rss_bytes()
         for _ in range(steps):
-            evaluator._train_step(x, y, arch)
+            shared_step(evaluator, x, y, arch)
     else:
         model, opt = _child(space, data, arch, None)
         params = sum(p.numel() for p in model.parameters())
         before = current_rss_bytes()
         for _ in range(steps):
-            sgd_step(model, opt, x, y)
+            child_step(model, opt, x, y)
     peak = peak_rss_bytes()
     return {"mode": mode, "params": params, "rss_before_bytes": before, "peak_rss_bytes": peak,
             "growth_bytes": peak - before}
