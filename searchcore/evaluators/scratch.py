@@ -6,7 +6,11 @@ the controller with its validation accuracy (NAS-RL: cubed, the best of the last
 search's ``archs_per_step``). Here a child trains for ``child_epochs`` and/or ``child_seconds``
 (whichever ends first; only ``child_seconds`` set: seconds only; neither: ``DEFAULT_CHILD_EPOCHS``;
 SGD + cosine, no auxiliary head, see ``scratch_job``). Slow but exact: no
-weight sharing, so it serves any image space (``needs_supernet = False``).
+weight sharing, so it serves any image or language space (``needs_supernet = False``). A language
+child (NAS-RL's PTB protocol) trains by truncated BPTT with the language final-training loop and
+scores ``80 / validation perplexity`` as the ``shared`` language evaluator (``scratch_language``);
+its learning rate and weight decay, when left at the image defaults, are ENAS'/AWD-LSTM's (20,
+1.2e-6), ``augment`` does not apply and ``cube_reward`` (which cubes an accuracy) is refused.
 
 Each child is a self-contained job (architecture JSON + ``ChildSettings``: space options, a data
 reference, seed, device) sent to ``context.executor``: in process by default, where the job
@@ -34,11 +38,15 @@ from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
 from searchcore.evaluators.data_ref import remember
 from searchcore.evaluators.executor import Job, Metrics, Ticket
 from searchcore.evaluators.scratch_job import ChildSettings
+from searchcore.evaluators.scratch_language import LR as LANGUAGE_LR
+from searchcore.evaluators.scratch_language import WEIGHT_DECAY as LANGUAGE_WEIGHT_DECAY
 from searchcore.schema import Option, Schema
+from searchcore.spaces.base import IMAGE, LANGUAGE
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHILD_EPOCHS = 5  # when neither child_epochs nor child_seconds is given
+IMAGE_LR, IMAGE_WEIGHT_DECAY = 0.05, 1e-4
 
 SCHEMA = Schema("scratch evaluator", (
     Option("child_epochs", "int", DEFAULT_CHILD_EPOCHS,
@@ -47,12 +55,14 @@ SCHEMA = Schema("scratch evaluator", (
     Option("child_seconds", "float", None,
            "seconds each child is trained at most (empty: planned from a time budget when neither this "
            "nor child_epochs is set, else child_epochs only)", minimum=1.0, maximum=86_400.0, nullable=True),
-    Option("batch_size", "int", None, "images per training step of a child (empty: the search's)",
-           minimum=1, maximum=4096, nullable=True),
-    Option("lr", "float", 0.05, "a child's peak SGD learning rate (cosine to 0)", minimum=1e-6, maximum=10.0),
-    Option("weight_decay", "float", 1e-4, "a child's L2 weight decay", minimum=0.0, maximum=0.1),
+    Option("batch_size", "int", None, "images (language: token columns) per training step of a child "
+           "(empty: the search's)", minimum=1, maximum=4096, nullable=True),
+    Option("lr", "float", IMAGE_LR, "a child's peak SGD learning rate (cosine to 0); a language space's "
+           f"default is ENAS' {LANGUAGE_LR:g}", minimum=1e-6, maximum=100.0),
+    Option("weight_decay", "float", IMAGE_WEIGHT_DECAY, "a child's L2 weight decay; a language space's "
+           f"default is {LANGUAGE_WEIGHT_DECAY:g}", minimum=0.0, maximum=0.1),
     Option("augment", "bool", True, "random crop and flip of a child's training images"),
-    Option("cube_reward", "bool", False, "reward = validation accuracy cubed (NAS-RL)"),
+    Option("cube_reward", "bool", False, "reward = validation accuracy cubed (NAS-RL; images only)"),
 ))
 
 
@@ -61,19 +71,23 @@ class ScratchEvaluator(Evaluator):
     trains_weights = False
     needs_supernet = False
     summary: ClassVar[str] = ("Each child trained from scratch (NAS-RL, NASNet): reward = its validation "
-                              "accuracy. Exact but slow: minutes per child on a CPU.")
+                              "accuracy (language: 80 / perplexity). Exact but slow: minutes per child on a "
+                              "CPU.")
     schema: ClassVar[Schema] = SCHEMA
+    task_kinds: ClassVar[frozenset[str]] = frozenset({IMAGE, LANGUAGE})
     suggested_samples_per_update: ClassVar[int] = 4  # m children per update (NAS-RL: 8 per replica)
     max_derive_samples: ClassVar[int | None] = 0  # rewards are full scores: derive trains the greedy only
 
     def __init__(self, context: EvaluatorContext, *, child_epochs: int | None = None,
-                 child_seconds: float | None = None, batch_size: int | None = None, lr: float = 0.05,
-                 weight_decay: float = 1e-4, augment: bool = True, cube_reward: bool = False) -> None:
+                 child_seconds: float | None = None, batch_size: int | None = None, lr: float | None = None,
+                 weight_decay: float | None = None, augment: bool = True, cube_reward: bool = False) -> None:
+        language = context.space.task_kind == LANGUAGE
+        _check_data(context.data, language, cube_reward)
+        if lr is None:
+            lr = LANGUAGE_LR if language else IMAGE_LR
+        if weight_decay is None:
+            weight_decay = LANGUAGE_WEIGHT_DECAY if language else IMAGE_WEIGHT_DECAY
         data = context.data
-        if data is None or not hasattr(data, "train"):
-            raise ValueError("the scratch evaluator needs an image dataset")
-        if len(data.train.labels) == 0 or len(data.valid.labels) == 0:
-            raise ValueError("the scratch evaluator needs images in both the train and the validation split")
         if context.data_ref is None:
             raise ValueError("the scratch evaluator needs the dataset's reference "
                              "(EvaluatorContext.data_ref) so that each child's job can load it")
@@ -127,6 +141,24 @@ class ScratchEvaluator(Evaluator):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.scored = json.loads(state.get("scored") or "{}")
+
+
+def _check_data(data: Any, language: bool, cube_reward: bool) -> None:
+    """A clear refusal of data the children cannot train on (nothing is built yet)."""
+    if language:
+        if data is None or not hasattr(data, "corpus"):
+            raise ValueError("the scratch evaluator needs a text corpus for a language space")
+        if data.train.numel() < 2 or data.valid.numel() < 2:
+            raise ValueError("the scratch evaluator needs at least 2 tokens in both the train and the "
+                             "validation split")
+        if cube_reward:
+            raise ValueError("cube_reward cubes a validation accuracy (images); a language child's reward "
+                             "is 80 / validation perplexity")
+        return
+    if data is None or not hasattr(data, "train") or hasattr(data, "corpus"):
+        raise ValueError("the scratch evaluator needs an image dataset")
+    if len(data.train.labels) == 0 or len(data.valid.labels) == 0:
+        raise ValueError("the scratch evaluator needs images in both the train and the validation split")
 
 
 def arch_hash(arch_json: dict[str, Any]) -> str:

@@ -2,10 +2,12 @@
 
 A job is JSON — the architecture, ``ChildSettings.to_dict()`` (space options, a data reference,
 epochs or seconds, batch, learning rate, seed, device) — and returns ``{"reward", "valid_accuracy",
-"seconds", "epochs"}``. It is idempotent: the child's weights and batches come from ``seed`` alone,
-under a forked RNG (the caller's random state is left as it was), so the same job gives the same
-reward on the same device and thread count (not on CUDA, whose convolutions are not bit-exact, nor
-when ``seconds`` decides how many epochs run).
+"seconds", "epochs"}`` (a language child, whose data reference has kind ``language``, also
+``valid_perplexity``: it is trained by ``scratch_language``; the rest of this docstring is images).
+It is idempotent: the child's weights and batches come from ``seed`` alone, under a forked RNG
+(the caller's random state is left as it was), so the same job gives the same reward on the same
+device and thread count (not on CUDA, whose convolutions are not bit-exact, nor when ``seconds``
+decides how many epochs run).
 
 Training reuses final training's epoch loop (``training.loop.FinalLoop``: SGD with Nesterov
 momentum, cosine learning rate to 0 over the child's epochs, gradient clipping, the validation
@@ -27,7 +29,9 @@ import torch
 
 from searchcore.evaluators.data_ref import load_referenced
 from searchcore.evaluators.executor import Job, JobCancelled, JobHooks, Metrics, register_job_runner
+from searchcore.evaluators.scratch_language import language_metrics, train_language_child
 from searchcore.events import Emitter, Event
+from searchcore.spaces.base import LANGUAGE
 from searchcore.training.io import build_child
 from searchcore.training.loop import FinalLoop, LoopOutcome, LoopSettings
 
@@ -93,19 +97,28 @@ def run_scratch_job(job: Job, hooks: JobHooks | None = None) -> Metrics:
     settings = ChildSettings.from_dict(job.settings)
     data = load_referenced(settings.data)
     device = torch.device(settings.device)
+    language = settings.data.get("kind") == LANGUAGE
     started = time.perf_counter()
     with torch.random.fork_rng(devices=_cuda_devices(device)):
         torch.manual_seed(settings.seed)
         model = build_child(job.arch, settings.space_options, data.task(), {}).to(device)
-        outcome = _train(model, data, settings, device, hooks)
+        if language:
+            outcome = train_language_child(model, data, settings, device, Emitter(_ProgressOnly(hooks)),
+                                           hooks.should_stop)
+        else:
+            outcome = _train(model, data, settings, device, hooks)
     if outcome.status == "cancelled":
         raise JobCancelled
-    accuracy = last_epochs_accuracy(outcome)
+    metrics = language_metrics(outcome, LAST_EPOCHS) if language else _image_metrics(outcome, settings)
     seconds = time.perf_counter() - started
-    logger.info("scratch child %s: valid accuracy %.4f after %s epoch(s), %.1f s", job.arch.get("space"),
-                accuracy, outcome.epochs_run, seconds)
-    return {"reward": accuracy ** 3 if settings.cube_reward else accuracy, "valid_accuracy": accuracy,
-            "seconds": round(seconds, 3), "epochs": float(outcome.epochs_run)}
+    logger.info("scratch child %s: %s after %s epoch(s), %.1f s", job.arch.get("space"),
+                ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()), outcome.epochs_run, seconds)
+    return {**metrics, "seconds": round(seconds, 3), "epochs": float(outcome.epochs_run)}
+
+
+def _image_metrics(outcome: LoopOutcome, settings: ChildSettings) -> dict[str, float]:
+    accuracy = last_epochs_accuracy(outcome)
+    return {"reward": accuracy ** 3 if settings.cube_reward else accuracy, "valid_accuracy": accuracy}
 
 
 def last_epochs_accuracy(outcome: LoopOutcome) -> float:

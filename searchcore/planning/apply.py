@@ -24,7 +24,7 @@ from typing import Any
 from searchcore.config import SearchConfig
 from searchcore.evaluators import evaluator_class
 from searchcore.files import atomic_write_json
-from searchcore.planning.children import median_measure, plan_children, typical_children
+from searchcore.planning.children import example_counts, median_measure, plan_children, typical_children
 from searchcore.planning.ladder import child_ladder
 from searchcore.planning.plan import FinalPlan, SearchPlan
 from searchcore.planning.planner import default_measure, plan_final, plan_search
@@ -39,7 +39,7 @@ def should_plan_search(config: SearchConfig) -> bool:
     cls = evaluator_class(config.evaluator)
     return (config.plan and config.budget_seconds is not None and config.max_epochs is None
             and (cls.trains_weights or trains_children(config.evaluator)) and cls.needs_dataset
-            and space_class(config.space).task_kind == IMAGE)
+            and (space_class(config.space).task_kind == IMAGE or trains_children(config.evaluator)))
 
 
 def trains_children(evaluator: str) -> bool:
@@ -74,8 +74,9 @@ def children_plan(config: SearchConfig, data: Any, device: str) -> SearchPlan:
     cls = evaluator_class(config.evaluator)
     options = {**cls.schema.defaults(), **config.evaluator_options}
     m = config.archs_per_step or cls.suggested_samples_per_update
+    train_size, valid_size = example_counts(data)  # images, or a corpus's seq_len-token sequences
     return plan_children(config.space, dict(config.space_options), data.task(),
-                         train_size=len(data.train.labels), valid_size=len(data.valid.labels),
+                         train_size=train_size, valid_size=valid_size,
                          budget_seconds=float(config.budget_seconds),
                          batch_size=options.get("batch_size") or config.batch_size, children_per_step=m,
                          child_epochs=int(options.get("child_epochs") or 1),

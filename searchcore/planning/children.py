@@ -11,6 +11,14 @@ trains its epochs faster leaves time for more steps. Only what the user left ope
 ``child_epochs`` / ``child_seconds`` and sizes are kept. A size's cost is the median of
 ``MEASURED_CHILDREN`` seeded random architectures of the space (children differ several-fold; the
 cap keeps a slow one within its share).
+
+Language children (``nas-rl-rnn`` or any language space with ``scratch``) are costed the same way:
+an "example" is one ``seq_len``-token sequence (``example_counts``: the train split's sequences and
+the validation sequences a child reads, at most ``training.language.VALID_TOKENS`` tokens), a step
+is one BPTT window of ``batch`` columns measured on the child itself (``planning.costs`` times
+language networks on random token windows), and the sizes are ``LANGUAGE_RUNGS`` of ``hidden_size``
+(the image ladder has no language rung): a child's cost on a large vocabulary is its softmax and
+its recurrence, both linear in the hidden width.
 """
 
 from __future__ import annotations
@@ -26,12 +34,14 @@ from searchcore.planning.costs import StepTiming
 from searchcore.planning.ladder import fixed_by_user, proxy_ladder
 from searchcore.planning.plan import SearchPlan
 from searchcore.planning.planner import _largest_that_fits, _size_text, format_minutes, planned_batch
-from searchcore.spaces import TaskSpec, create_space
+from searchcore.spaces import TaskSpec, create_space, space_class
+from searchcore.spaces.base import LANGUAGE
 
 MIN_SCRATCH_STEPS = 10  # controller updates a scratch search should get from its budget
 MIN_CHILD_EPOCHS = 2.0  # epochs a child should get within its share of the budget
 MIN_CHILD_SECONDS = 1.0  # the scratch evaluator's smallest child_seconds
 MEASURED_CHILDREN = 3  # typical children measured per size (the median is planned with)
+LANGUAGE_RUNGS = (32, 64, 100, 200)  # hidden_size of language children, smallest first (200: the default)
 
 
 def plan_children(space: str, space_options: dict[str, Any], task: TaskSpec, *, train_size: int,
@@ -52,7 +62,7 @@ def plan_children(space: str, space_options: dict[str, Any], task: TaskSpec, *, 
     def fits(epochs: float) -> bool:
         return epochs >= MIN_CHILD_EPOCHS
 
-    rungs = fixed_by_user(proxy_ladder(space), space_options) or [{}]
+    rungs = fixed_by_user(proxy_ladder(space) or language_ladder(space), space_options) or [{}]
     rung, epoch, epochs, measured = _largest_that_fits(rungs, cost, fits)
     per_child = min(share, child_epochs * epoch)  # a child stops at its epochs or at its share
     steps = int(budget_seconds / max(per_child * children_per_step, 1e-9))
@@ -65,6 +75,26 @@ def plan_children(space: str, space_options: dict[str, Any], task: TaskSpec, *, 
                       message=_message(rung, min(epochs, child_epochs), steps, children_per_step, meaningful,
                                        minimum),
                       measured=measured, child_seconds=round(max(share, MIN_CHILD_SECONDS), 2))
+
+
+def language_ladder(space: str) -> list[dict[str, int]]:
+    """``hidden_size`` rungs of a language space's children (``[]`` for other spaces)."""
+    cls = space_class(space)
+    option = next((o for o in cls.schema.options if o.name == "hidden_size"), None)
+    if cls.task_kind != LANGUAGE or option is None:
+        return []
+    return [{"hidden_size": h} for h in LANGUAGE_RUNGS if option.minimum <= h <= option.maximum]
+
+
+def example_counts(data: Any) -> tuple[int, int]:
+    """``(train, valid)`` examples a child reads per epoch: images, or a corpus's ``seq_len``-token
+    sequences (validation: the part a language child reads after each epoch)."""
+    if hasattr(data, "corpus"):
+        from searchcore.training.language import VALID_TOKENS
+
+        seq = int(data.seq_len)
+        return max(1, data.train.numel() // seq), max(1, min(data.valid.numel(), VALID_TOKENS) // seq)
+    return len(data.train.labels), len(data.valid.labels)
 
 
 def typical_children(space: str, space_options: dict[str, Any], count: int = MEASURED_CHILDREN) -> list[dict]:
@@ -99,5 +129,6 @@ def _message(rung: dict[str, Any], epochs: float, steps: int, m: int, meaningful
             f"Give the search at least {format_minutes(minimum)}.")
 
 
-__all__ = ["MEASURED_CHILDREN", "MIN_CHILD_EPOCHS", "MIN_CHILD_SECONDS", "MIN_SCRATCH_STEPS",
-           "median_measure", "plan_children", "typical_children"]
+__all__ = ["LANGUAGE_RUNGS", "MEASURED_CHILDREN", "MIN_CHILD_EPOCHS", "MIN_CHILD_SECONDS",
+           "MIN_SCRATCH_STEPS", "example_counts", "language_ladder", "median_measure", "plan_children",
+           "typical_children"]
