@@ -35,6 +35,8 @@ class EpochStats:
     loss: float | None
     accuracy: float | None
     steps: int
+    # more ``child_train`` fields of this evaluator's kind (language: ``valid_perplexity``, ...)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

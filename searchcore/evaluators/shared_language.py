@@ -27,7 +27,15 @@ from torch import nn
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
 from searchcore.evaluators.executor import Ticket
 from searchcore.spaces.base import LANGUAGE
-from searchcore.training.lm import cpu_threads, lm_loss, perplexity, stream_metrics, windows
+from searchcore.training.lm import (
+    cpu_threads,
+    lm_loss,
+    perplexity,
+    stream_metrics,
+    unigram_perplexity,
+    windows,
+)
+from searchcore.training.lm_verdict import LEARNED_FRACTION, baseline_perplexity
 from searchcore.training.schedules import cosine_at, set_lr
 
 REWARD_C = 80.0  # ENAS: reward = c / valid_ppl
@@ -80,6 +88,7 @@ class SharedLanguageEvaluator(Evaluator):
         self.hidden: torch.Tensor | None = None  # carried between training windows
         self.steps = 0
         self.valid_cursor = 0
+        self._baseline: float | None = None
 
     # -- training -------------------------------------------------------------------------------
     def steps_per_epoch(self) -> int:
@@ -101,11 +110,14 @@ class SharedLanguageEvaluator(Evaluator):
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         seen = steps = 0
+        arch, stopped = None, False
         self.hidden = None  # an epoch starts at the beginning of the stream
         for x, y in self.train_windows:
             if self.context.should_stop():
+                stopped = True
                 break
-            loss, logits = self._train_step(x, y, sample_arch())
+            arch = sample_arch()
+            loss, logits = self._train_step(x, y, arch)
             loss_sum += loss.detach() * y.numel()
             correct += (logits.argmax(-1) == y).sum()
             seen += y.numel()
@@ -113,7 +125,28 @@ class SharedLanguageEvaluator(Evaluator):
             self.context.on_step(steps, total)
         if seen == 0:
             return EpochStats(loss=None, accuracy=None, steps=0)
-        return EpochStats(loss=float(loss_sum) / seen, accuracy=float(correct) / seen, steps=steps)
+        # not should_stop() again here: that poll would mark the budget used before child_train is emitted
+        extras = {} if stopped else self.epoch_validation(arch)
+        return EpochStats(loss=float(loss_sum) / seen, accuracy=float(correct) / seen, steps=steps,
+                          extras=extras)
+
+    def epoch_validation(self, arch: Any) -> dict[str, Any]:
+        """The epoch's ``child_train`` extras: the validation perplexity of ``arch`` (the last cell
+        trained) on the derive windows (the same tokens every epoch, so the curve is comparable), the
+        unigram baseline on those tokens and whether the rewards are still at noise level."""
+        ppl = self.valid_perplexity(arch, full=True)
+        baseline = self.baseline_perplexity()
+        return {"valid_perplexity": round(ppl, 4), "baseline_perplexity": round(baseline, 4),
+                "at_noise_level": not ppl < LEARNED_FRACTION * baseline}
+
+    def baseline_perplexity(self) -> float:
+        """Word frequencies of the train split scored on the derive windows' targets (computed once)."""
+        if self._baseline is None:
+            data = self.context.data
+            targets = torch.cat([y.reshape(-1) for _, y in self.full_windows])
+            vocab = len(data.vocab)
+            self._baseline = baseline_perplexity(unigram_perplexity(data.train, targets, vocab), vocab)
+        return self._baseline
 
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, arch: Any) -> tuple[torch.Tensor, torch.Tensor]:
         set_lr(self.optimizer, self.current_lr())

@@ -160,6 +160,18 @@ class ChildTrain(EventData):
     accuracy: float | None = required("training accuracy; null if the epoch trained no step", example=0.41)
     valid_accuracy: float | None = required("mean controller reward of the epoch; null without steps",
                                             example=0.38)
+    valid_perplexity: float | None = optional(
+        "language search: validation perplexity of the supernet after the epoch (the epoch's last "
+        "trained cell on the first validation windows, state carried; `evaluators.shared_language`)",
+        example=412.5)
+    baseline_perplexity: float | None = optional(
+        "language search: perplexity of the training split's word frequencies on the same validation "
+        "tokens (the unigram baseline, `training.lm_verdict`)", present_with="valid_perplexity",
+        example=520.3)
+    at_noise_level: bool | None = optional(
+        "language search: `valid_perplexity` is not below 0.9 × `baseline_perplexity`, so the shared "
+        "weights know only word frequencies and the rewards (80 / ppl) are noise",
+        present_with="valid_perplexity", example=False)
 
 
 _NB201_EXAMPLE = {"space": "nb201", "edges": ["nor_conv_3x3", "skip_connect", "nor_conv_1x1", "avg_pool_3x3",

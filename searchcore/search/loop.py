@@ -243,7 +243,7 @@ class SearchLoop:
         if stats is not None:
             mean_reward = sum(rewards) / len(rewards) if rewards else None
             self.emitter.emit("child_train", epoch=self.state.epoch + 1, loss=stats.loss,
-                              accuracy=stats.accuracy, valid_accuracy=mean_reward)
+                              accuracy=stats.accuracy, valid_accuracy=mean_reward, **stats.extras)
         return self.progress.stop_reason is None
 
     def train_weights_epoch(self) -> Any:

@@ -66,6 +66,9 @@ def test_an_enas_rnn_search_on_a_text_upload_succeeds_with_a_package(user, corpu
     assert {"child_train", "final_epoch", "finished"} <= types, types
     final = SearchEvent.objects.filter(search=search, type="final_epoch").order_by("seq").last()
     assert final.payload["valid_perplexity"] > 1  # the live page's valid perplexity curve
+    epoch = SearchEvent.objects.filter(search=search, type="child_train").order_by("seq").first()
+    assert epoch.payload["valid_perplexity"] > 1 and epoch.payload["baseline_perplexity"] > 1  # search phase
+    assert isinstance(epoch.payload["at_noise_level"], bool)
 
 
 def test_a_language_model_that_learned_nothing_fails_with_the_reason_and_a_budget(user, corpus,

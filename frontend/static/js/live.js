@@ -7,7 +7,7 @@ import {
 } from "./live_store.js";
 import { rewardTraces } from "./charts/reward.js";
 import { entropyTraces } from "./charts/entropy.js";
-import { EPOCH_AXES, epochTraces, PERPLEXITY_AXES, perplexityTraces } from "./charts/epochs.js";
+import { EPOCH_AXES, epochTraces, noiseText, PERPLEXITY_AXES, perplexityTraces } from "./charts/epochs.js";
 import { baseLayout, CONFIG } from "./charts/layout.js";
 import { CellView } from "./cells.js";
 
@@ -99,6 +99,7 @@ function render() {
   for (const part of ["controller", "child", "final"]) {
     if (dirty.has(part)) drawCharts(part);
   }
+  if (dirty.has("child")) drawNoise();
   if (dirty.has("progress") || dirty.has("status") || dirty.has("controller")) drawProgress();
   if (dirty.has("status") && !store.finished) drawStatus();
   if (dirty.has("log")) drawLog();
@@ -124,6 +125,14 @@ function drawChildren() {
     }
     return tr;
   }));
+}
+
+// A language search whose shared weights are still at the unigram level: its rewards are noise.
+function drawNoise() {
+  const flag = document.getElementById("noise-flag");
+  if (!flag) return;
+  flag.textContent = noiseText(store.childEpochs);
+  flag.hidden = !flag.textContent;
 }
 
 // The plan of each phase (searchcore.planning): what the budget buys; a warning when it is too small.

@@ -85,10 +85,13 @@ def test_the_best_cell_is_drawn_as_its_dag_with_activations(client_a, lm_search)
 def test_the_live_page_draws_perplexity_for_a_language_search(client_a, lm_search, search):
     html = client_a.get(f"/searches/{lm_search.pk}/").content.decode()
     assert 'data-task-kind="language"' in html
-    assert "Shared weights: train perplexity per epoch" in html and "Final training: perplexity" in html
+    assert "Shared weights: train and valid perplexity per epoch" in html
+    assert "Final training: perplexity" in html
+    assert '<p id="noise-flag" class="alert warn small" hidden></p>' in html  # filled by live.js (noiseText)
     assert 'id="controls-card"' not in html  # the ResNet-20 control is image-only
     image = client_a.get(f"/searches/{search.pk}/").content.decode()
     assert 'data-task-kind="image"' in image and "Child network: loss and accuracy per epoch" in image
+    assert 'id="noise-flag"' not in image
 
 
 def test_an_image_search_keeps_accuracy_and_the_confusion_matrix(client_a, search):

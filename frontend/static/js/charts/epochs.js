@@ -44,7 +44,23 @@ export function perplexityTraces(epochs) {
     traces.push({ type: "scatter", mode: "lines+markers", name: "valid perplexity", x,
       y: epochs.map((e) => (isNum(e.valid_perplexity) ? e.valid_perplexity : null)), line: { color: COLORS.green } });
   }
+  if (epochs.some((e) => isNum(e.baseline_perplexity))) { // search phase: what word frequencies alone score
+    traces.push({ type: "scatter", mode: "lines", name: "unigram baseline", x,
+      y: epochs.map((e) => (isNum(e.baseline_perplexity) ? e.baseline_perplexity : null)),
+      line: { color: "#8a94a6", dash: "dash" } });
+  }
   return traces;
+}
+
+// The search phase's warning (child_train.at_noise_level, decided in searchcore.training.lm_verdict):
+// the shared weights know only word frequencies, so the rewards the controller learns from are noise.
+export function noiseText(epochs) {
+  const last = [...epochs].reverse().find((e) => typeof e.at_noise_level === "boolean");
+  if (!last || !last.at_noise_level) return "";
+  return `Rewards at noise level: after epoch ${last.epoch} the shared weights score validation perplexity `
+    + `${last.valid_perplexity.toFixed(1)}, not below 0.9 × the unigram baseline ${last.baseline_perplexity.toFixed(1)} `
+    + "(word frequencies alone), so the controller is learning from noise. A longer search budget, or the "
+    + "plan's smallest budget, lets the shared weights learn first.";
 }
 
 export const PERPLEXITY_AXES = {
