@@ -95,19 +95,37 @@ done
 
 # One worker per queue: a long search never holds up the validation of a new upload. Each is
 # supervised: restarted when it dies; its start-up recovery resumes the search it was running.
+# `searches` takes the cpu-class searches (queue searches.cpu; issue 10 item 2), `datasets` the uploads.
 for queue in searches datasets; do
+  [[ $queue == searches ]] && consumes=searches.cpu || consumes=$queue
   scripts/supervise.sh --log "$LOGS/worker-$queue.log" "worker-$queue" \
-    "$PY" -m celery -A worker.app worker -Q "$queue" --concurrency 1 -n "$queue@%h" -l info &
+    "$PY" -m celery -A worker.app worker -Q "$consumes" --concurrency 1 -n "$queue@%h" -l info &
   pids+=($!)
 done
-# CHILDREN_WORKERS processes for the `children` queue (issue 10): a scratch search's children train
+# One worker per GPU for the gpu-class searches (queue searches.gpu), each seeing only its own GPU
+# (CUDA_VISIBLE_DEVICES), so one search runs per GPU. GPU_WORKERS overrides the count found by
+# nvidia-smi (or torch, without it); 0 on a machine without GPUs: the designer then offers cpu only.
+count_gpus() {
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true
+  else
+    "$PY" -c 'import torch; print(torch.cuda.device_count())' 2>/dev/null || echo 0
+  fi
+}
+GPU_WORKERS=${GPU_WORKERS:-$(count_gpus)}
+for ((i = 0; i < GPU_WORKERS; i++)); do
+  CUDA_VISIBLE_DEVICES=$i scripts/supervise.sh --log "$LOGS/worker-gpu$i.log" "worker-gpu$i" \
+    "$PY" -m celery -A worker.app worker -Q searches.gpu --concurrency 1 -n "gpu$i@%h" -l info &
+  pids+=($!)
+done
+# CHILDREN_WORKERS processes for the `children.cpu` queue (issue 10): a cpu scratch search's children train
 # there, one per process, while the search waits in its own worker (default: one per core, each torch
 # child with CHILD_TORCH_THREADS=1 thread). A pool process is reused for up to 50 children (the dataset
 # stays loaded); 0 workers: children train inside the search (CHILDREN_FANOUT=auto finds none).
 CHILDREN_WORKERS=${CHILDREN_WORKERS:-$(nproc 2>/dev/null || echo 1)}
 for ((i = 1; i <= CHILDREN_WORKERS; i++)); do
   scripts/supervise.sh --log "$LOGS/worker-children$i.log" "worker-children$i" \
-    "$PY" -m celery -A worker.app worker -Q children --concurrency 1 -n "children$i@%h" \
+    "$PY" -m celery -A worker.app worker -Q children.cpu --concurrency 1 -n "children$i@%h" \
     --max-tasks-per-child 50 -l info &
   pids+=($!)
 done
