@@ -59,7 +59,8 @@ class LanguageExporter:
         ppl = metrics.get("test_perplexity")
         recipe = metrics.get("recipe") or {}
         count = len(arch.get("nodes", []))
-        nodes = ", ".join(n["act"] if "prev" not in n else f"{n['act']}<-{n['prev']}"
+        nodes = ", ".join(f"{n['act']}({n['combine']})" if "combine" in n  # nas-rl-rnn's tree nodes
+                          else n["act"] if "prev" not in n else f"{n['act']}<-{n['prev']}"
                           for n in arch.get("nodes", []))
         cell = (f"a searched recurrent cell ({count} nodes: {nodes})" if count
                 else f"a fixed {arch['space']} network (no search)")

@@ -165,7 +165,7 @@ class NasRlRnnSpace(SearchSpace):
             edges.append({"source": source, "target": f"node{parent}", "label": ""})
         edges += [{"source": f"node{n - 1}", "target": "h_t", "label": ""},
                   {"source": f"node{arch.cell_from}", "target": "c_t", "label": "pre-activation"}]
-        return {"cells": [{"name": f"tree cell (base {arch.leaves})", "nodes": nodes, "edges": edges}]}
+        return {"cells": [{"name": f"tree (base {arch.leaves})", "nodes": nodes, "edges": edges}]}
 
     def degenerate_reasons(self, arch: TreeArch) -> list[str]:
         """A cell with no non-linearity anywhere (every combine ``add``, every activation identity,
