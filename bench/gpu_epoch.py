@@ -16,7 +16,8 @@ architecture per step, on-device loader with crop + flip, bf16 autocast "auto", 
 - whole epoch: child training plus ``--controller-steps`` controller steps (sample, reward on the next
   validation minibatch, REINFORCE update), as ``SearchLoop`` runs them.
 - host syncs: on CUDA, synchronising calls counted (``accel.count_host_syncs``) during a measured
-  child-training pass; the loop itself should make ~2 per epoch (the metric read-back).
+  child-training pass: a handful per epoch (the metric read-back, the timer's synchronize), never
+  one per step (``bench.gpu_journey`` fails the step past max(4, steps / 10)).
 - memory (CUDA): ``torch.cuda.max_memory_allocated`` over ``--mem-steps`` training steps of one
   sampled architecture, shared supernet vs the standalone child, each from the same resident data;
   the ratio of totals (data + model + optimiser + activations, like the CPU bench's whole-process
