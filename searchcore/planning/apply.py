@@ -4,9 +4,10 @@ configuration a plan gives.
 A search is planned when it has a time budget and no epoch count (an epoch budget says how much
 to train already), its evaluator trains shared weights (``planner.plan_search``: the proxy) or
 trains each child from scratch (``children.plan_children``: the children's size and time cap), and
-the config asks for it (``plan``, default on). The plan is written to ``plan.json`` in the
-search's folder at its first start and read back on a resume, so a resumed search runs the very
-network its checkpoint holds.
+the config asks for it (``plan``, default on). A language search on a shared supernet and a
+language final child are planned by ``planning.language`` (hidden size and token streams). The
+plan is written to ``plan.json`` in the search's folder at its first start and read back on a
+resume, so a resumed search runs the very network its checkpoint holds.
 The stored configuration is never changed: the plan fills only what the user left open (the
 size options they did not give, a ``batch_size`` of ``None``). Final training is planned the
 same way when it has a time budget and no epoch count, measuring the derived architecture's own
@@ -26,10 +27,11 @@ from searchcore.evaluators import evaluator_class
 from searchcore.files import atomic_write_json
 from searchcore.planning.children import example_counts, median_measure, plan_children, typical_children
 from searchcore.planning.ladder import child_ladder
+from searchcore.planning.language import plan_language_final, plan_language_search
 from searchcore.planning.plan import FinalPlan, SearchPlan
-from searchcore.planning.planner import default_measure, plan_final, plan_search
+from searchcore.planning.planner import Measure, default_measure, plan_final, plan_search
 from searchcore.spaces import space_class
-from searchcore.spaces.base import IMAGE
+from searchcore.spaces.base import IMAGE, LANGUAGE
 
 PLAN_NAME = "plan.json"
 DEFAULT_SEARCH_BATCH = 64  # an unplanned search with no batch size given
@@ -39,7 +41,8 @@ def should_plan_search(config: SearchConfig) -> bool:
     cls = evaluator_class(config.evaluator)
     return (config.plan and config.budget_seconds is not None and config.max_epochs is None
             and (cls.trains_weights or trains_children(config.evaluator)) and cls.needs_dataset
-            and (space_class(config.space).task_kind == IMAGE or trains_children(config.evaluator)))
+            and (space_class(config.space).task_kind in (IMAGE, LANGUAGE)  # language: planning.language
+                 or trains_children(config.evaluator)))
 
 
 def trains_children(evaluator: str) -> bool:
@@ -58,6 +61,14 @@ def search_plan(config: SearchConfig, data: Any, device: str, out_dir: Path) -> 
         return SearchPlan.from_dict(json.loads(path.read_text(encoding="utf-8")))
     if trains_children(config.evaluator):
         plan = children_plan(config, data, device)
+        atomic_write_json(path, plan.to_dict())
+        return plan
+    if space_class(config.space).task_kind == LANGUAGE:  # a shared supernet: planning.language
+        plan = plan_language_search(config.space, dict(config.space_options), data.task(),
+                                    train_tokens=data.train.numel(), valid_tokens=data.valid.numel(),
+                                    budget_seconds=float(config.budget_seconds), batch_size=config.batch_size,
+                                    controller_steps_per_epoch=config.controller_steps_per_epoch,
+                                    derive_samples=config.derive_samples, measure=lm_measure(device))
         atomic_write_json(path, plan.to_dict())
         return plan
     plan = plan_search(config.space, dict(config.space_options), data.task(),
@@ -98,7 +109,7 @@ def planned_search_config(config: SearchConfig, plan: SearchPlan | None) -> Sear
 
 
 DEFAULT_FINAL_BATCH = 64  # an unplanned final training with no batch size given
-SIZE_FIELDS = ("channels", "cells_per_stage", "layers")  # FinalConfig fields that size the child
+SIZE_FIELDS = ("channels", "cells_per_stage", "layers", "hidden_size")  # FinalConfig fields sizing the child
 
 
 def final_plan(config: Any, arch: dict[str, Any], space_options: dict[str, Any], data: Any,
@@ -106,13 +117,35 @@ def final_plan(config: Any, arch: dict[str, Any], space_options: dict[str, Any],
     """The final child's size and batch for ``config`` (a ``FinalConfig``) with a time budget and
     no epoch count, measured on ``device`` with the architecture itself; else ``None``."""
     space = arch["space"]
+    kind = space_class(space).task_kind
+    if kind == LANGUAGE and config.plan and config.budget_seconds and config.epochs is None:
+        return _language_final_plan(config, arch, space_options, data, device)
     if not (config.plan and config.budget_seconds and config.epochs is None
-            and space_class(space).task_kind == IMAGE and child_ladder(space)):
+            and kind == IMAGE and child_ladder(space)):
         return None
     given = {k: getattr(config, k) for k in SIZE_FIELDS if getattr(config, k) is not None}
     return plan_final(space, space_options, data.task(), train_size=len(data.train.labels),
                       valid_size=len(data.valid.labels), budget_seconds=float(config.budget_seconds),
                       batch_size=config.batch_size, given=given, measure=default_measure(device, arch))
+
+
+def _language_final_plan(config: Any, arch: dict[str, Any], space_options: dict[str, Any], data: Any,
+                         device: str) -> FinalPlan:
+    """A language child's hidden size and streams (``planning.language``); fine-tuned from the
+    supernet (``init`` resolved to "supernet") it keeps the supernet's hidden size."""
+    fixed = space_options.get("hidden_size") if config.init == "supernet" else config.hidden_size
+    return plan_language_final(arch["space"], space_options, data.task(), train_tokens=data.train.numel(),
+                               valid_tokens=data.valid.numel(), budget_seconds=float(config.budget_seconds),
+                               batch_size=config.batch_size,
+                               given={"hidden_size": fixed} if fixed is not None else {},
+                               measure=lm_measure(device, arch))
+
+
+def lm_measure(device: str, arch: dict[str, Any] | None = None) -> Measure:
+    """Language steps are measured with the threads they train with (``training.lm.CPU_THREADS``)."""
+    from searchcore.training.lm import CPU_THREADS
+
+    return default_measure(device, arch, threads=CPU_THREADS if device == "cpu" else None)
 
 
 def planned_final_config(config: Any, plan: FinalPlan | None) -> Any:

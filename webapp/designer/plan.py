@@ -4,8 +4,10 @@ The same planner a run uses at its start (``searchcore.planning``), measured on 
 with the chosen dataset's split sizes and native input: the search proxy (epochs, controller
 steps) for the search budget (for children trained from scratch: controller steps, the children's
 size and epochs) and the final child (epochs) for the final budget, each with a
-warning and the smallest budget that would do when it is too small. A worker on another device
-plans again when the run starts; the live page shows that plan.
+warning and the smallest budget that would do when it is too small. A language search on a shared
+supernet and its final child are planned by ``searchcore.planning.language`` (hidden size, token
+streams, passes over the corpus's tokens). A worker on another device plans again when the run
+starts; the live page shows that plan.
 """
 
 from __future__ import annotations
@@ -17,19 +19,20 @@ import torch
 
 from searchcore.compat import needs_dataset
 from searchcore.config import SearchConfig
+from searchcore.data.tasks import DEFAULT_SEQ_LEN
 from searchcore.evaluators import evaluator_class
 from searchcore.planning import default_measure, plan_final, plan_search
 from searchcore.planning.apply import trains_children
 from searchcore.planning.children import median_measure, plan_children, typical_children
 from searchcore.planning.ladder import child_ladder, proxy_ladder
+from searchcore.planning.language import plan_language_final, plan_language_search
 from searchcore.spaces import TaskSpec, create_space, space_class
 from searchcore.spaces.base import IMAGE, LANGUAGE
 
 DEFAULT_TRAIN, DEFAULT_VALID = 8000, 1000  # no dataset chosen yet: a typical small upload
+DEFAULT_TRAIN_TOKENS, DEFAULT_VOCAB = 2_000_000, 10_000  # no corpus chosen yet: about WikiText-2
 _DEFAULTS = SearchConfig.__dataclass_fields__  # what a run that sets nothing uses
-NOT_PLANNED = {LANGUAGE: "Budgets of language-model searches are not planned yet: the search trains its "
-                         "supernet on 64 parallel token streams (or the batch size you set) until its budget "
-                         "ends, and final training runs until its own budget or epochs end."}
+NOT_PLANNED: dict[str, str] = {}  # kind -> why its budgets are not planned (image and language are)
 MEASURE_THREADS = 1  # see searchcore.planning.costs: robust when a search shares the machine
 
 
@@ -42,6 +45,9 @@ def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evalua
     train, valid = sizes or (DEFAULT_TRAIN, DEFAULT_VALID)
     out: dict[str, Any] = {"search": None, "final": None, "assumed_sizes": sizes is None,
                            "train_size": train}
+    if kind == LANGUAGE and needs_dataset(evaluator):
+        return {**out, **_language_plan(space, options, task, evaluator, sizes, search_seconds,
+                                         final_seconds)}
     if kind != IMAGE:  # said plainly, not an empty box
         out["note"] = NOT_PLANNED.get(kind, f"Budgets of {kind} searches are not planned yet.")
     if not planned:
@@ -66,6 +72,35 @@ def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evalua
         out["final"] = plan_final(space, options, task, train_size=train, valid_size=valid,
                                   budget_seconds=final_seconds, batch_size=None, given={},
                                   measure=default_measure("cpu", arch, threads=MEASURE_THREADS)).to_dict()
+    return out
+
+
+def _language_plan(space: str, options: dict[str, Any], task: TaskSpec, evaluator: str,
+                   sizes: tuple[int, int] | None, search_seconds: float | None,
+                   final_seconds: float | None) -> dict[str, Any]:
+    """A language search (shared supernet) and its final child (``searchcore.planning.language``);
+    ``sizes`` are the corpus's sequences of ``task.seq_len`` tokens (``designer.data.split_sizes``)."""
+    if task.kind != LANGUAGE:  # no corpus chosen: a WikiText-2-like vocabulary
+        task = TaskSpec.language(DEFAULT_VOCAB, DEFAULT_SEQ_LEN)
+    train, valid = ((sizes[0] * task.seq_len, sizes[1] * task.seq_len) if sizes
+                    else (DEFAULT_TRAIN_TOKENS, DEFAULT_TRAIN_TOKENS // 10))
+    out: dict[str, Any] = {"train_tokens": train}
+    if sizes is None:
+        out["note"] = f"No corpus chosen: assumes {train:,} training tokens and a 10,000-word vocabulary."
+    measure = default_measure("cpu", threads=MEASURE_THREADS)
+    if search_seconds and evaluator_class(evaluator).trains_weights:
+        out["search"] = plan_language_search(
+            space, options, task, train_tokens=train, valid_tokens=valid, budget_seconds=search_seconds,
+            batch_size=None, controller_steps_per_epoch=_DEFAULTS["controller_steps_per_epoch"].default,
+            derive_samples=_DEFAULTS["derive_samples"].default, measure=measure).to_dict()
+    elif search_seconds:
+        out["note"] = "A search whose children train from scratch is planned when it starts, on the worker."
+    if final_seconds:
+        arch = _typical_arch(space, options)
+        out["final"] = plan_language_final(space, options, task, train_tokens=train, valid_tokens=valid,
+                                           budget_seconds=final_seconds, batch_size=None, given={},
+                                           measure=default_measure("cpu", arch, threads=MEASURE_THREADS)
+                                           ).to_dict()
     return out
 
 

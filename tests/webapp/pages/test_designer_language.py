@@ -83,10 +83,19 @@ def test_the_estimate_measures_the_corpus_vocabulary_in_sequences(client_a, corp
     assert f"scaled to {-(-sequences // 4)} steps of 4" in body["basis"]
 
 
-def test_the_plan_says_plainly_it_does_not_plan_language(client_a, corpus):
+def test_the_plan_measures_the_language_search_and_final_training_on_the_corpus(client_a, corpus):
+    """Issue 9: the designer shows what a language budget buys before Start (planning.language)."""
     response = _post(client_a, "/designer/plan", {"space": "enas-rnn", "options": TINY, "dataset": corpus.pk,
                                                   "search_seconds": 60, "final_seconds": 60})
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     body = response.json()
-    assert body["search"] is None and body["final"] is None
-    assert body["note"].startswith("Budgets of language-model searches are not planned yet")
+    tokens = corpus.report["tokens"]["train"] // DEFAULT_SEQ_LEN * DEFAULT_SEQ_LEN
+    assert body["train_tokens"] == tokens and "note" not in body
+    search, final = body["search"], body["final"]
+    assert search["space_options"] == {"hidden_size": 16} and search["batch_size"] == 3  # user's size
+    assert search["message"].startswith("This budget buys") and "BPTT 35" in search["message"]
+    assert final["message"].startswith("Final training gets") and final["seconds_per_epoch"] > 0
+    tiny = _post(client_a, "/designer/plan", {"space": "enas-rnn", "options": TINY, "search_seconds": 1,
+                                              "final_seconds": 1}).json()  # no corpus: WikiText-2-like
+    assert tiny["search"]["meaningful"] is False and "Give the search at least" in tiny["search"]["message"]
+    assert tiny["note"].startswith("No corpus chosen: assumes 2,000,000 training tokens")
