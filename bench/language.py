@@ -12,8 +12,11 @@ in its own process with one torch thread, so the machine's other load hits both 
   dropouts) as the product runs a space without decisions: final training only, from scratch, for
   the whole budget (``training.fixed.whole_budget_config``), by the same language trainer.
 
-Both are tested on the corpus's whole test split; the table gives test perplexity, parameters,
-epochs, and the load average (1 min) sampled every ``LOAD_POLL_S`` seconds while they ran. The
+With a time budget the product's planner may choose a smaller hidden size per run (and per
+contender); ``--no-plan`` keeps the spaces' sizes, so both have the same hidden size (the table's
+``hidden`` column says what each trained). Both are tested on the corpus's whole test split; the
+table gives test perplexity, parameters, epochs, and the load average (1 min) sampled every
+``LOAD_POLL_S`` seconds while they ran. The
 product takes the search and final budgets separately (the designer's defaults: 20 min + 2 min);
 the half/half split is ``bench.quality``'s, so the final child gets real training time.
 
@@ -38,7 +41,9 @@ import torch
 from bench._common import format_table, write_result
 from bench._timing import DATA_DIR, load_average
 from searchcore.config import SearchConfig
+from searchcore.events import read_events
 from searchcore.search.loop import run_search
+from searchcore.spaces import create_space
 from searchcore.training.final import FinalConfig, train_final
 from searchcore.training.fixed import fixed_architecture
 
@@ -57,15 +62,17 @@ def enas_run(out: Path, args: argparse.Namespace, options: dict[str, Any]) -> di
     total = args.minutes * 60
     config = SearchConfig(space="enas-rnn", data=str(args.data), space_options=options,
                           budget_seconds=total * args.search_share, seed=args.seed, device="cpu",
-                          batch_size=args.batch_size)
+                          batch_size=args.batch_size, plan=not args.no_plan)
     result = run_search(config, out / "search").to_dict()
     search_seconds = time.monotonic() - started
     final_seconds = max(total - search_seconds, MIN_FINAL_FRACTION * total)
     final = _final(out, FinalConfig(arch=result, data=str(args.data), budget_seconds=final_seconds,
                                     seed=args.seed, device="cpu", supernet=str(out / "search"),
-                                    batch_size=args.batch_size))
+                                    batch_size=args.batch_size, plan=not args.no_plan))
     best = result.get("best") or {}
-    return {**final, "search_status": result["status"], "search_seconds": round(search_seconds, 1),
+    plans = [e.payload for e in read_events(out / "search" / "events.jsonl") if e.type == "plan"]
+    return {**final, "plans": plans + final["plans"], "search_status": result["status"],
+            "search_seconds": round(search_seconds, 1),
             "final_budget_seconds": round(final_seconds, 1), "search_epochs": result["epochs"],
             "controller_samples": result["archs_evaluated"], "derived_reward": best.get("reward"),
             "architecture": best.get("architecture")}
@@ -76,7 +83,7 @@ def lstm_run(out: Path, args: argparse.Namespace, options: dict[str, Any]) -> di
     arch = fixed_architecture("lstm", options)
     return _final(out, FinalConfig(arch=arch, data=str(args.data), budget_seconds=args.minutes * 60,
                                    seed=args.seed, device="cpu", init="scratch", space_options=options,
-                                   batch_size=args.batch_size))
+                                   batch_size=args.batch_size, plan=not args.no_plan))
 
 
 def _final(out: Path, config: FinalConfig) -> dict[str, Any]:
@@ -85,11 +92,15 @@ def _final(out: Path, config: FinalConfig) -> dict[str, Any]:
     history = metrics.get("history") or []
     best = next((row for row in history if row.get("epoch") == metrics.get("best_epoch")), {})
     saved = json.loads((out / "final" / "train_config.json").read_text())
+    arch = saved["arch"]
+    hidden = create_space(arch["space"], **saved["space_options"]).options.hidden_size
+    plans = [e.payload for e in read_events(out / "final" / "events.jsonl") if e.type == "plan"]
     return {"status": final.status, "test_perplexity": metrics.get("test_perplexity"),
             "test_accuracy": metrics.get("test_accuracy"), "test_tokens": metrics.get("test_tokens"),
             "best_valid_perplexity": best.get("valid_perplexity"), "params": metrics.get("params"),
             "epochs_run": final.epochs_run,
             "final_seconds": final.elapsed_seconds, "batch_size": saved["batch_size"], "init": saved["init"],
+            "hidden_size": saved["child_overrides"].get("hidden_size", hidden), "plans": plans,
             "recipe": metrics.get("recipe"), "verdict": metrics.get("verdict"), "history": history,
             "vocab_size": metrics.get("vocab_size")}
 
@@ -143,6 +154,7 @@ def _wait_any(procs: dict[str, Any], seconds: float) -> None:
 def _child_args(args: argparse.Namespace) -> list[str]:
     out = ["--minutes", str(args.minutes), "--search-share", str(args.search_share), "--data", str(args.data),
            "--threads", str(args.threads), "--out", str(args.out), "--seed", str(args.seed)]
+    out += ["--no-plan"] if args.no_plan else []
     for flag in ("batch_size", "hidden_size", "num_nodes"):
         if getattr(args, flag):
             out += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
@@ -150,7 +162,8 @@ def _child_args(args: argparse.Namespace) -> list[str]:
 
 
 def summarise(runs: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[r["contender"], r["status"], r["test_perplexity"], r["best_valid_perplexity"], r["params"],
+    return [[r["contender"], r["status"], r["test_perplexity"], r["best_valid_perplexity"], r["hidden_size"],
+             r["params"],
              r["epochs_run"], r.get("search_epochs", ""), r.get("controller_samples", ""),
              r["elapsed_seconds"], r["load_average_before"][0], r["load_average_after"][0]] for r in runs]
 
@@ -166,6 +179,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, help="both contenders (default: the product's, 64)")
     parser.add_argument("--hidden-size", type=int, help="both contenders (default: the spaces' 200)")
     parser.add_argument("--num-nodes", type=int, help="enas-rnn cell nodes (default: the space's 12)")
+    parser.add_argument("--no-plan", action="store_true",
+                        help="keep the spaces' sizes (no budget planner): both at the same hidden size")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="work directory (emptied first)")
     parser.add_argument("--name", default="language", help="result file name under bench/results")
     parser.add_argument("--results-dir", type=Path, help="where the result JSON goes (default bench/results)")
@@ -189,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True)
     started, load_start = time.monotonic(), load_average()
     runs, loads = run_all(args, [c for c in args.contenders.split(",") if c])
-    print(format_table(["contender", "status", "test ppl", "valid ppl", "params", "final epochs",
+    print(format_table(["contender", "status", "test ppl", "valid ppl", "hidden", "params", "final epochs",
                         "search epochs", "samples", "seconds", "load before", "load after"], summarise(runs)))
     peak = max((row[1] for row in loads), default=load_start[0])
     print(f"threads={args.threads} each, in parallel; load average start={load_start} end={load_average()} "

@@ -15,7 +15,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
 
 @pytest.mark.slow
 def test_enas_rnn_search_and_lstm_run_side_by_side_and_report_test_perplexity(tmp_path: Path) -> None:
-    tiny = ["--batch-size", "4", "--hidden-size", "16", "--num-nodes", "3"]
+    tiny = ["--batch-size", "4", "--hidden-size", "16", "--num-nodes", "3", "--no-plan"]
     assert language.main(["--minutes", "0.2", "--data", str(CORPUS), *tiny, "--out", str(tmp_path / "work"),
                           "--results-dir", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "language.json").read_text())
@@ -29,6 +29,7 @@ def test_enas_rnn_search_and_lstm_run_side_by_side_and_report_test_perplexity(tm
     assert enas["search_status"] == "succeeded" and 0.0 < enas["derived_reward"] < 80.0  # 80 / valid ppl
     assert enas["architecture"]["space"] == "enas-rnn" and len(enas["architecture"]["nodes"]) == 3
     assert lstm["init"] == "scratch" and lstm["batch_size"] == enas["batch_size"] == 4
+    assert lstm["hidden_size"] == enas["hidden_size"] == 16  # --no-plan: the sizes asked for
     assert lstm["recipe"] == enas["recipe"]  # the same language training loop and recipe
     # both processes ran at the same time, so the machine's load hit both
     assert max(enas["wall_start"], lstm["wall_start"]) < min(enas["wall_end"], lstm["wall_end"])
