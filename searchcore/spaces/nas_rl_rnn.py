@@ -168,12 +168,20 @@ class NasRlRnnSpace(SearchSpace):
         return {"cells": [{"name": f"tree (base {arch.leaves})", "nodes": nodes, "edges": edges}]}
 
     def degenerate_reasons(self, arch: TreeArch) -> list[str]:
-        """A cell with no non-linearity anywhere (every combine ``add``, every activation identity,
-        the inject too) is a linear recurrence: the analogue of a cell of parameter-free ops only."""
+        """Two collapses. A cell whose ``h_t`` is 0 at every step: the state starts at 0, and a tree
+        that multiplies every path by it (``elem_mult`` leaves under activations with f(0) = 0, ...)
+        never leaves 0, so the model is a unigram model (seen: the greedy cell of an untrained
+        controller, all ``elem_mult``/identity, trained to the unigram perplexity). And a cell with no
+        non-linearity anywhere (every combine ``add``, every activation identity, the inject too):
+        a linear recurrence, the analogue of a cell of parameter-free ops only."""
+        reasons = []
+        if h_always_zero(arch):
+            reasons.append("h_t is 0 at every step: every path from x_t to h_t is multiplied by the "
+                           "state, which starts at 0, so the cell never carries anything")
         if all(n.combine == "add" and n.act == "identity" for n in (*arch.nodes, arch.inject)):
-            return ["every combine is add and every activation identity: the cell is a linear "
-                    "recurrence with no non-linearity"]
-        return []
+            reasons.append("every combine is add and every activation identity: the cell is a linear "
+                           "recurrence with no non-linearity")
+        return reasons
 
     # -- networks -------------------------------------------------------------------
     def build_supernet(self, task: TaskSpec) -> nn.Module:
@@ -197,6 +205,35 @@ class NasRlRnnSpace(SearchSpace):
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"hidden_size must be a positive integer, not {size!r}")
         return TreeChild(arch, task.vocab_size, size, _dropouts(cfg), bool(cfg["tie_weights"]))
+
+
+def h_always_zero(arch: TreeArch) -> bool:
+    """Whether ``h_t`` is exactly 0 at every step from the zero initial state, by tracking which
+    values may be non-zero: ``W x_t`` may, a state that is 0 is not; ``add``/``max`` of two values
+    may be non-zero if either may, ``elem_mult`` only if both may; every activation keeps 0 at 0
+    except sigmoid (0.5). Three steps reach the fixed point (c_t can only wake h_t once)."""
+    children = tree_children(arch.leaves)
+    h_live = c_live = False
+    for _ in range(3):
+        outs: list[bool] = []
+        c_next = False
+        for k, node in enumerate(arch.nodes):
+            a, b = (True, h_live) if k < arch.leaves else (outs[i] for i in children[k - arch.leaves])
+            pre = _live_combine(node.combine, a, b)
+            out = pre or node.act == "sigmoid"
+            if k == arch.cell_from:
+                c_next = pre
+            if k == arch.inject_node:
+                out = _live_combine(arch.inject.combine, out, c_live) or arch.inject.act == "sigmoid"
+            outs.append(out)
+        h_live, c_live = outs[-1], c_next
+        if h_live:
+            return False
+    return True
+
+
+def _live_combine(name: str, a: bool, b: bool) -> bool:
+    return a and b if name == "elem_mult" else a or b
 
 
 def _lm_vars(options: Any) -> dict[str, Any]:
@@ -228,4 +265,4 @@ def _tree_index(what: str, value: Any, count: int) -> int:
     return value
 
 
-__all__ = ["NasRlRnnOptions", "NasRlRnnSpace", "SCHEMA"]
+__all__ = ["NasRlRnnOptions", "NasRlRnnSpace", "SCHEMA", "h_always_zero"]

@@ -162,3 +162,27 @@ def test_graph_draws_the_tree_with_combines_and_activations_as_labels():
     text = " ".join(t.text or "" for t in ET.fromstring(svg).iter() if t.tag.endswith("text"))
     for label in ("tanh(add)", "relu(elem_mult)", "inject: relu(add)", "c_{t-1}", "pre-activation"):
         assert label in text, label
+
+
+def test_a_cell_whose_state_never_leaves_zero_is_degenerate_and_the_rule_matches_the_network():
+    mult = {"combine": "elem_mult", "act": "identity"}
+    dead = {"space": "nas-rl-rnn", "leaves": 2, "nodes": [mult] * 3, "inject": {"node": 0, **mult},
+            "cell_from": 0}
+    space = create_space("nas-rl-rnn", leaves=2, hidden_size=8, **NO_DROP)
+    assert any("h_t is 0 at every step" in r for r in space.degenerate_reasons(space.arch_from_json(dead)))
+    waking = {**dead, "inject": {"node": 0, "combine": "add", "act": "identity"},
+              "nodes": [mult, {"combine": "add", "act": "identity"}, {"combine": "add", "act": "tanh"}]}
+    assert not space.degenerate_reasons(space.arch_from_json(waking))  # leaf 1 reads x_t: h_t lives
+    tokens = torch.randint(0, 20, (6, 2), generator=torch.Generator().manual_seed(0))
+    for leaves in (2, 3):
+        space = create_space("nas-rl-rnn", leaves=leaves, hidden_size=8, **NO_DROP)
+        for seed in range(60):
+            arch = space.sample_random(torch.Generator().manual_seed(seed))
+            child = space.build_child(arch, TASK).eval()
+            with torch.no_grad():
+                states, hidden = [], None
+                for t in range(len(tokens)):  # h_t at every step from the zero state
+                    _, hidden = child.run_state(tokens[t:t + 1], hidden)
+                    states.append(hidden[:, :8])
+            zero = all(bool((h == 0).all()) for h in states)
+            assert zero == any("h_t is 0" in r for r in space.degenerate_reasons(arch)), arch
