@@ -170,8 +170,8 @@ class NasRlRnnSpace(SearchSpace):
     def degenerate_reasons(self, arch: TreeArch) -> list[str]:
         """Two collapses. A cell whose ``h_t`` is 0 at every step: the state starts at 0, and a tree
         that multiplies every path by it (``elem_mult`` leaves under activations with f(0) = 0, ...)
-        never leaves 0, so the model is a unigram model (seen: the greedy cell of an untrained
-        controller, all ``elem_mult``/identity, trained to the unigram perplexity). And a cell with no
+        never leaves 0, so the model can only learn word frequencies (seen by hand: a base-8 search
+        derived its barely trained controller's greedy cell, all ``elem_mult``/identity). And a cell with no
         non-linearity anywhere (every combine ``add``, every activation identity, the inject too):
         a linear recurrence, the analogue of a cell of parameter-free ops only."""
         reasons = []
