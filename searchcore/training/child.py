@@ -37,7 +37,7 @@ def prepare_child(config: Any, arch: dict[str, Any], space_options: dict[str, An
     config = dataclasses.replace(config, init=init)
     if init == "supernet":
         check_no_resize({"channels": config.channels, "cells_per_stage": config.cells_per_stage,
-                         "layers": config.layers})
+                         "layers": config.layers, "hidden_size": config.hidden_size})
         space_options = supernet_space_options(config.supernet, space_options)
         sizes = {k: space_options[k] for k in ("channels", "cells_per_stage") if k in space_options}
         names = space_class(arch["space"]).schema.names()

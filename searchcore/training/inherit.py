@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 # child keeps the search proxy's size: 8 channels, 40k parameters) against 0.436 from scratch (the
 # planner's child: 12 channels, 72k). Scratch lets the final planner size the child for its own budget.
 DEFAULT_INIT = "scratch"
-SIZE_OVERRIDES = ("channels", "cells_per_stage", "layers")
+SIZE_OVERRIDES = ("channels", "cells_per_stage", "layers", "hidden_size")  # hidden_size: language
 
 
 def resolved_init(init: str, search_dir: str | None) -> str:

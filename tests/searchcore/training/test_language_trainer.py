@@ -173,3 +173,11 @@ def test_language_work_on_a_cpu_runs_single_threaded_and_restores_the_setting():
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_final_hidden_size_with_init_supernet_is_refused_with_the_reason(tmp_path):
+    (tmp_path / "checkpoint.pt").write_bytes(b"")  # refused before the checkpoint is read
+    config = FinalConfig(arch=arch_json(), data=str(CORPUS), epochs=1, space_options=OPTIONS, hidden_size=24,
+                         init="supernet", supernet=str(tmp_path))
+    with pytest.raises(ValueError, match="keeps the search's network size; leave hidden_size"):
+        train_final(config, tmp_path / "final")
