@@ -3,11 +3,11 @@
 The same planner a run uses at its start (``searchcore.planning``), measured on this server's CPU
 with the chosen dataset's split sizes and native input: the search proxy (epochs, controller
 steps) for the search budget (for children trained from scratch: controller steps, the children's
-size and epochs) and the final child (epochs) for the final budget, each with a
-warning and the smallest budget that would do when it is too small. A language search on a shared
-supernet and its final child are planned by ``searchcore.planning.language`` (hidden size, token
-streams, passes over the corpus's tokens). A worker on another device plans again when the run
-starts; the live page shows that plan.
+size and epochs, counted in images or in a corpus's sequences) and the final child (epochs) for the
+final budget, each with a warning and the smallest budget that would do when it is too small. A
+language search on a shared supernet and its final child are planned by
+``searchcore.planning.language`` (hidden size, token streams, passes over the corpus's tokens).
+A worker on another device plans again when the run starts; the live page shows that plan.
 """
 
 from __future__ import annotations
@@ -59,14 +59,7 @@ def designer_plan(space: str, options: dict[str, Any], task: TaskSpec, *, evalua
                                     derive_samples=_DEFAULTS["derive_samples"].default,
                                     measure=default_measure("cpu", threads=MEASURE_THREADS)).to_dict()
     elif search_seconds and trains_children(evaluator) and proxy_ladder(space):
-        cls = evaluator_class(evaluator)
-        out["search"] = plan_children(space, options, task, train_size=train, valid_size=valid,
-                                      budget_seconds=search_seconds, batch_size=None,
-                                      children_per_step=cls.suggested_samples_per_update,
-                                      child_epochs=int(cls.schema.defaults()["child_epochs"]),
-                                      measure=median_measure([
-                                          default_measure("cpu", arch, threads=MEASURE_THREADS)
-                                          for arch in typical_children(space, options)])).to_dict()
+        out["search"] = _children_plan(space, options, task, evaluator, (train, valid), search_seconds)
     if final_seconds and child_ladder(space):
         arch = _typical_arch(space, options)
         out["final"] = plan_final(space, options, task, train_size=train, valid_size=valid,
@@ -93,8 +86,9 @@ def _language_plan(space: str, options: dict[str, Any], task: TaskSpec, evaluato
             space, options, task, train_tokens=train, valid_tokens=valid, budget_seconds=search_seconds,
             batch_size=None, controller_steps_per_epoch=_DEFAULTS["controller_steps_per_epoch"].default,
             derive_samples=_DEFAULTS["derive_samples"].default, measure=measure).to_dict()
-    elif search_seconds:
-        out["note"] = "A search whose children train from scratch is planned when it starts, on the worker."
+    elif search_seconds and trains_children(evaluator):  # examples: the corpus's seq_len-token sequences
+        examples = (train // task.seq_len, valid // task.seq_len)
+        out["search"] = _children_plan(space, options, task, evaluator, examples, search_seconds)
     if final_seconds:
         arch = _typical_arch(space, options)
         out["final"] = plan_language_final(space, options, task, train_tokens=train, valid_tokens=valid,
@@ -102,6 +96,19 @@ def _language_plan(space: str, options: dict[str, Any], task: TaskSpec, evaluato
                                            measure=default_measure("cpu", arch, threads=MEASURE_THREADS)
                                            ).to_dict()
     return out
+
+
+def _children_plan(space: str, options: dict[str, Any], task: TaskSpec, evaluator: str,
+                   sizes: tuple[int, int], search_seconds: float) -> dict[str, Any]:
+    """``planning.children``'s plan of a search whose children train from scratch (NAS-RL's protocol),
+    costed as the median of a few typical children measured here."""
+    cls = evaluator_class(evaluator)
+    return plan_children(space, options, task, train_size=sizes[0], valid_size=sizes[1],
+                         budget_seconds=search_seconds, batch_size=None,
+                         children_per_step=cls.suggested_samples_per_update,
+                         child_epochs=int(cls.schema.defaults()["child_epochs"]),
+                         measure=median_measure([default_measure("cpu", arch, threads=MEASURE_THREADS)
+                                                 for arch in typical_children(space, options)])).to_dict()
 
 
 def _typical_arch(space: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -99,3 +99,17 @@ def test_the_plan_measures_the_language_search_and_final_training_on_the_corpus(
                                               "final_seconds": 1}).json()  # no corpus: WikiText-2-like
     assert tiny["search"]["meaningful"] is False and "Give the search at least" in tiny["search"]["message"]
     assert tiny["note"].startswith("No corpus chosen: assumes 2,000,000 training tokens")
+
+
+def test_the_plan_of_a_scratch_search_costs_language_children_on_the_corpus(client_a, corpus):
+    """NAS-RL's protocol on text (nas-rl-rnn + scratch): the designer plans the children as the run will
+    (planning.children over the corpus's sequences), not a note that it cannot."""
+    response = _post(client_a, "/designer/plan", {
+        "space": "nas-rl-rnn", "options": {"leaves": 2, "hidden_size": 16}, "dataset": corpus.pk,
+        "evaluator": "scratch", "search_seconds": 120, "final_seconds": 60})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert "note" not in body and body["search"] is not None and body["final"] is not None
+    search = body["search"]
+    assert search["space_options"]["hidden_size"] == 16 and search["child_seconds"] > 0  # the user's size
+    assert search["controller_steps"] >= 1 and search["message"]
