@@ -65,8 +65,10 @@ def design(page, base: str, artifacts: Path, dataset_id: str) -> None:
     page.fill("#id_final_value", "0.15")
     page.select_option("#id_final_unit", "m")
     page.wait_for_selector("#preview-svg svg", timeout=30 * SECOND)  # the cell's DAG
-    page.wait_for_function("() => document.getElementById('plan-basis').textContent"
-                           ".includes('not planned yet')", timeout=60 * SECOND)
+    # what the budget buys, measured on this server (searchcore.planning.language): both phases planned
+    page.wait_for_function("() => ['plan-search', 'plan-final'].every("
+                           "id => document.getElementById(id).textContent.trim().length > 0)",
+                           timeout=60 * SECOND)
     shot(page, artifacts, "02_designer")
     page.click("#start")
     page.wait_for_url(re.compile(r".*/searches/\d+/$"))
@@ -84,7 +86,11 @@ def watch(page, artifacts: Path) -> None:
                            timeout=10 * SECOND)
     shot(page, artifacts, "04_live_finished")
     status = page.inner_text("#status-badge").lower()
-    assert status == "succeeded", page.inner_text("#log")[-2000:]
+    # a 1,155-token corpus leaves little beyond word frequencies to learn: the verdict (training.lm_verdict)
+    # may fail the run honestly; its model is trained and packaged all the same
+    log = page.inner_text("#log")
+    learned_nothing = status == "failed" and "learned nothing beyond word frequencies" in log
+    assert status == "succeeded" or learned_nothing, log[-2000:]
     assert "test perplexity" in page.inner_text("#finished-banner")
 
 
