@@ -15,10 +15,13 @@ import torch
 from searchcore.data.images import decode_image
 from searchcore.data.loader import normalize
 from searchcore.export.package import export_package
+from searchcore.spaces import create_space
 from searchcore.training.final import FinalConfig, train_final
 from searchcore.training.io import load_trained
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
+LM_OPTIONS = {"num_nodes": 4, "hidden_size": 16}
 ARCH = {"space": "nb201", "edges": ["nor_conv_3x3", "nor_conv_1x1", "skip_connect",
                                     "avg_pool_3x3", "nor_conv_3x3", "nor_conv_3x3"]}
 LINE = re.compile(r"^(?P<file>[^\t]+)\t(?P<cls>[^\t]+)\t(?P<prob>[01]\.\d{4})$")
@@ -40,21 +43,33 @@ def _pip_install(python: Path, requirements: Path) -> None:
     pytest.fail(f"pip install -r requirements.txt failed:\n{output[-3000:]}")
 
 
-def test_predict_runs_in_a_fresh_venv(tmp_path):
-    torch.set_num_threads(1)
-    config = FinalConfig(arch=ARCH, data=str(FIXTURE), epochs=1, image_size=16, channels=4,
-                         cells_per_stage=1, batch_size=16)
-    train_final(config, tmp_path / "train")
-    pkg = tmp_path / "pkg"
-    with zipfile.ZipFile(export_package(tmp_path / "train", tmp_path / "pkg.zip")) as zf:
-        zf.extractall(pkg)
-
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def fresh_python(tmp_path_factory) -> Path:
+    """A brand-new virtual environment shared by the module's packages (each installs its own
+    requirements.txt into it; the second install finds most of it there)."""
+    venv = tmp_path_factory.mktemp("fresh") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
+    return venv / "bin" / "python"
+
+
+def _trained_package(config: FinalConfig, root: Path, python: Path) -> Path:
+    """Train, export and unzip the package, then install its requirements into ``python``'s venv."""
+    torch.set_num_threads(1)
+    train_final(config, root / "train")
+    pkg = root / "pkg"
+    with zipfile.ZipFile(export_package(root / "train", root / "pkg.zip")) as zf:
+        zf.extractall(pkg)
     _pip_install(python, pkg / "requirements.txt")
     no_torch = subprocess.run([str(python), "-c", "import torch"], capture_output=True, timeout=60)
     assert no_torch.returncode != 0  # the package really runs without PyTorch
+    return pkg
+
+
+def test_predict_runs_in_a_fresh_venv(tmp_path, fresh_python):
+    config = FinalConfig(arch=ARCH, data=str(FIXTURE), epochs=1, image_size=16, channels=4,
+                         cells_per_stage=1, batch_size=16)
+    pkg = _trained_package(config, tmp_path, fresh_python)
+    python = fresh_python
 
     images = []
     with zipfile.ZipFile(FIXTURE) as zf:
@@ -79,3 +94,26 @@ def test_predict_runs_in_a_fresh_venv(tmp_path):
         assert m and m["file"] == str(path), line
         assert m["cls"] == prep["class_names"][int(p.argmax())]
         assert abs(float(m["prob"]) - float(p.max())) <= 1.5e-4
+
+
+def test_the_language_package_predicts_next_words_in_a_fresh_venv(tmp_path, fresh_python):
+    """Issue 9: the language model's download runs from the unzipped package with only its
+    requirements.txt, and its probabilities are the trained network's."""
+    space = create_space("enas-rnn", **LM_OPTIONS)
+    arch = {"space": "enas-rnn", **space.arch_to_json(space.sample_random(torch.Generator().manual_seed(3)))}
+    config = FinalConfig(arch=arch, data=str(CORPUS), epochs=1, batch_size=4, space_options=LM_OPTIONS)
+    pkg = _trained_package(config, tmp_path, fresh_python)
+    result = subprocess.run([str(fresh_python), str(pkg / "predict.py"), "--top", "3", "the game was"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    fields = result.stdout.strip().split("\t")
+    assert fields[0] == "the game was" and len(fields) == 7, fields
+
+    model, prep, _ = load_trained(tmp_path / "train")
+    index = {w: i for i, w in enumerate(prep["vocab"])}
+    ids = torch.tensor([[index[w] for w in ["<eos>", "the", "game", "was"]]]).t()
+    with torch.no_grad():
+        probs = torch.softmax(model(ids)[-1, 0].double(), -1)
+    top = torch.topk(probs, 3)
+    assert fields[1::2] == [prep["vocab"][i] for i in top.indices.tolist()]
+    assert [float(p) for p in fields[2::2]] == pytest.approx(top.values.tolist(), abs=1e-4)
