@@ -18,7 +18,7 @@ from torch import nn
 
 from searchcore.export.kinds import register_exporter
 from searchcore.export.onnx_step import export_step_onnx, export_step_pytorch
-from searchcore.spaces._rnn_net import OneStep
+from searchcore.spaces._lm_net import OneStep
 from searchcore.spaces.base import LANGUAGE
 from searchcore.training.io import SAMPLES_FILE
 

@@ -1,5 +1,5 @@
 """Pieces shared by the ENAS networks: stem, heads, drop path, supernet/child bases, child overrides,
-JSON checks."""
+JSON checks; the language spaces' task check and named overrides."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from searchcore.spaces.base import LANGUAGE, TaskSpec
 
 
 def drop_path(x: torch.Tensor, prob: float) -> torch.Tensor:
@@ -85,6 +87,23 @@ def child_overrides(
     merged["drop_path"] = prob
     merged["aux_head"] = bool(merged["aux_head"])
     return merged
+
+
+def check_language_task(task: TaskSpec, space: str) -> None:
+    if task.kind != LANGUAGE:
+        raise ValueError(f"the {space} space builds language models; this task is {task.kind}")
+
+
+def named_overrides(options: dict[str, Any], given: dict[str, Any],
+                    positive: tuple[str, ...] = ("hidden_size",)) -> dict[str, Any]:
+    """``options`` with every ``given`` value that is not ``None``; the ``positive`` names must be
+    positive integers. The spaces take their overrides as named arguments, so a name they do not
+    know is a ``TypeError`` before this is called."""
+    cfg = {**options, **{k: v for k, v in given.items() if v is not None}}
+    for name in positive:
+        if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < 1:
+            raise ValueError(f"{name} must be a positive integer, not {cfg[name]!r}")
+    return cfg
 
 
 def check_space_field(data: Any, name: str) -> dict[str, Any]:

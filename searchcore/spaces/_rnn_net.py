@@ -8,10 +8,10 @@ reads). The supernet holds one ``W_{j,l}`` per (earlier node, node) edge, ``cell
 the child holds only its own edges under the same names, so a child's weights are a subset of the
 supernet's and the child computes exactly the supernet's path (``copy_weights`` by name).
 
-The language model: embedding (rows dropped as a whole word, AWD ``dropoute``), variational
-dropout on the embedded input, on ``h_{t-1}``/``s_j`` into every edge and on the outputs (one mask
-per sequence, the same at every step, as ENAS and AWD-LSTM), a linear decoder whose weight is the
-embedding's when ``tie_weights`` (ENAS ties them; the hidden size is then the embedding size).
+The language model is ``_lm_net.WordLanguageModel`` (embedding with whole-word dropout, variational
+dropout on the embedded input and on the outputs, a decoder tied to the embedding when
+``tie_weights``: ENAS ties them, so the hidden size is the embedding size); this cell adds the
+variational dropout on ``h_{t-1}``/``s_j`` into every edge (one mask per sequence, as ENAS).
 Inputs are ``(seq_len, batch)`` token ids, logits ``(seq_len, batch, vocab)``; ``run`` also takes
 and returns the hidden state ``(batch, hidden)`` for truncated backpropagation through time.
 """
@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from searchcore.spaces._lm_net import ChildLM, Dropouts, OneStep, SupernetLM, WordLanguageModel, unroll
+
 ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid")
-INIT_RANGE = 0.1  # uniform initialisation of every weight (pytorch/examples word_language_model)
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,6 @@ class RnnArch:
         return tuple((node.prev, i) for i, node in enumerate(self.nodes) if node.prev is not None)
 
 
-@dataclass(frozen=True)
-class Dropouts:
-    """Training-time drop probabilities (ENAS PTB search defaults: e/x/h/o keep 0.75/0.25/0.75/0.25)."""
-
-    words: float = 0.25
-    embedding: float = 0.75
-    hidden: float = 0.25
-    output: float = 0.75
-
-
 def _act(name: str, x: torch.Tensor) -> torch.Tensor:
     if name == "identity":
         return x
@@ -68,14 +58,6 @@ def _act(name: str, x: torch.Tensor) -> torch.Tensor:
     if name == "sigmoid":
         return torch.sigmoid(x)
     raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
-
-
-def _mask(like: torch.Tensor, shape: tuple[int, ...], prob: float, training: bool) -> torch.Tensor | None:
-    """A scaled Bernoulli keep-mask, or None when nothing is dropped."""
-    if not training or prob <= 0.0:
-        return None
-    keep = 1.0 - prob
-    return like.new_empty(shape).bernoulli_(keep) / keep
 
 
 class RnnCell(nn.Module):
@@ -109,62 +91,25 @@ class RnnCell(nn.Module):
         return c * _act(act, h) + (1.0 - c) * carry
 
 
-class RnnLanguageModel(nn.Module):
+class RnnLanguageModel(WordLanguageModel):
     """Embedding -> ENAS cell over time -> (tied) decoder; ``run(x, arch, hidden)``."""
 
     def __init__(self, vocab_size: int, size: int, edges: Iterable[tuple[int, int]], num_nodes: int,
                  dropouts: Dropouts, tie_weights: bool) -> None:
-        super().__init__()
-        self.num_nodes, self.size, self.dropouts = num_nodes, size, dropouts
-        self.encoder = nn.Embedding(vocab_size, size)
-        self.cell = RnnCell(size, edges)
-        self.decoder = nn.Linear(size, vocab_size)
-        if tie_weights:
-            self.decoder.weight = self.encoder.weight
-        self._init_weights()
+        super().__init__(vocab_size, size, size, dropouts, tie_weights,
+                         lambda: {"cell": RnnCell(size, edges)})
+        self.num_nodes = num_nodes
 
-    def _init_weights(self) -> None:
-        with torch.no_grad():
-            for name, param in self.named_parameters():
-                if name == "decoder.bias":
-                    param.zero_()
-                else:
-                    param.uniform_(-INIT_RANGE, INIT_RANGE)
-
-    def init_hidden(self, batch: int, device: torch.device | None = None) -> torch.Tensor:
-        return torch.zeros(batch, self.size, device=device or self.encoder.weight.device)
-
-    def run(self, x: torch.Tensor, arch: RnnArch, hidden: torch.Tensor | None = None
-            ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits ``(seq_len, batch, vocab)`` and the last hidden state ``(batch, size)``."""
-        if x.dim() != 2:
-            raise ValueError(f"expected token ids of shape (seq_len, batch), got {tuple(x.shape)}")
-        steps, batch = x.shape
-        h = self.init_hidden(batch, x.device) if hidden is None else hidden
-        emb = self._embed(x)
-        d = self.dropouts
-        x_mask = _mask(emb, (1, batch, self.size), d.embedding, self.training)
-        if x_mask is not None:
-            emb = emb * x_mask
-        h_mask = _mask(emb, (batch, self.size), d.hidden, self.training)
+    def _recur(self, emb: torch.Tensor, arch: RnnArch, state: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        h_mask = self._hidden_mask(emb)
         xw = self.cell.w_x(emb)  # every step's input projection at once
-        outputs = []
-        for t in range(steps):
-            h = self.cell.step(xw[t], h, arch, h_mask)
-            outputs.append(h)
-        out = torch.stack(outputs)
-        o_mask = _mask(out, (1, batch, self.size), d.output, self.training)
-        if o_mask is not None:
-            out = out * o_mask
-        return self.decoder(out), h
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        weight = self.encoder.weight
-        if self.training and self.dropouts.words > 0.0:
-            keep = 1.0 - self.dropouts.words
-            rows = weight.new_empty((weight.size(0), 1)).bernoulli_(keep) / keep
-            weight = weight * rows
-        return F.embedding(x, weight)
+        def step(x_t: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            h = self.cell.step(x_t, h, arch, h_mask)
+            return h, h
+
+        return unroll(xw, state, step)
 
     def arch_mismatch(self, arch: RnnArch) -> str | None:
         if len(arch.nodes) != self.num_nodes:
@@ -175,7 +120,7 @@ class RnnLanguageModel(nn.Module):
         return None
 
 
-class RnnSupernet(RnnLanguageModel):
+class RnnSupernet(SupernetLM, RnnLanguageModel):
     """Shared weights: one edge per (earlier node, node) pair; ``forward(x, arch) -> logits``."""
 
     def __init__(self, vocab_size: int, size: int, num_nodes: int, dropouts: Dropouts,
@@ -183,18 +128,8 @@ class RnnSupernet(RnnLanguageModel):
         edges = [(j, i) for i in range(1, num_nodes) for j in range(i)]
         super().__init__(vocab_size, size, edges, num_nodes, dropouts, tie_weights)
 
-    def forward(self, x: torch.Tensor, arch: RnnArch) -> torch.Tensor:
-        return self.run_arch(x, arch)[0]
 
-    def run_arch(self, x: torch.Tensor, arch: RnnArch, hidden: torch.Tensor | None = None
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        problem = self.arch_mismatch(arch)
-        if problem:
-            raise ValueError(problem)
-        return self.run(x, arch, hidden)
-
-
-class RnnChild(RnnLanguageModel):
+class RnnChild(ChildLM, RnnLanguageModel):
     """One architecture; ``forward(x) -> logits`` from a zero state, ``run_state(x, h)`` for BPTT."""
 
     def __init__(self, arch: RnnArch, vocab_size: int, size: int, dropouts: Dropouts,
@@ -202,23 +137,6 @@ class RnnChild(RnnLanguageModel):
         super().__init__(vocab_size, size, arch.edges(), len(arch.nodes), dropouts, tie_weights)
         self.arch = arch
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run(x, self.arch)[0]
 
-    def run_state(self, x: torch.Tensor, hidden: torch.Tensor | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.run(x, self.arch, hidden)
-
-
-class OneStep(nn.Module):
-    """``(tokens (1, batch), hidden (batch, size)) -> (logits (batch, vocab), hidden)``: the exported
-    program, one step of the recurrence (the caller loops over the words)."""
-
-    def __init__(self, child: RnnChild) -> None:
-        super().__init__()
-        self.child = child
-
-    def forward(self, tokens: torch.Tensor, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits, h = self.child.run_state(tokens, hidden)
-        return logits[0], h
-
+__all__ = ["ACTIVATIONS", "Dropouts", "OneStep", "RnnArch", "RnnCell", "RnnChild", "RnnLanguageModel",
+           "RnnNode", "RnnSupernet"]

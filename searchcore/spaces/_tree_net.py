@@ -31,8 +31,9 @@ to ``+-STATE_LIMIT``: without it, one of 12 seeded random base-8 cells (hidden 2
 weights, 35 steps) reached |h| = 1.7e6, where training's larger weights overflow to inf and a NaN
 loss would poison shared weights; the other 11 stayed below 3.5, far from the limit.
 
-Language model: as ``_rnn_net`` (ENAS/AWD knobs): whole-word embedding dropout, variational dropout
-on the embedded input, on ``h_{t-1}`` into the leaves and on the outputs, a tied decoder.
+Language model: ``_lm_net.WordLanguageModel`` (ENAS/AWD knobs: whole-word embedding dropout,
+variational dropout on the embedded input and on the outputs, a tied decoder; every bias starts at
+0); the cell adds the variational dropout on ``h_{t-1}`` into the leaves.
 """
 
 from __future__ import annotations
@@ -40,10 +41,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from searchcore.spaces._rnn_net import INIT_RANGE, Dropouts, _mask
+from searchcore.spaces._lm_net import ChildLM, Dropouts, SupernetLM, WordLanguageModel, unroll
 
 COMBINES = ("add", "elem_mult", "max")
 ACTIVATIONS = ("identity", "tanh", "sigmoid", "relu", "sin")
@@ -145,60 +145,27 @@ class TreeCell(nn.Module):
         return outputs[-1].clamp(-limit, limit), c_new.clamp(-limit, limit)
 
 
-class TreeLanguageModel(nn.Module):
+class TreeLanguageModel(WordLanguageModel):
     """Embedding -> tree cell over time -> (tied) decoder; the state is ``[h, c]`` (``size`` = 2H)."""
 
     def __init__(self, vocab_size: int, hidden: int, leaves: int, dropouts: Dropouts,
                  tie_weights: bool) -> None:
-        super().__init__()
-        self.hidden_size, self.leaves, self.dropouts = hidden, leaves, dropouts
-        self.size = 2 * hidden  # the state carried between windows and fed to the exported step
-        self.encoder = nn.Embedding(vocab_size, hidden)
-        self.cell = TreeCell(hidden, leaves)
-        self.decoder = nn.Linear(hidden, vocab_size)
-        if tie_weights:
-            self.decoder.weight = self.encoder.weight
-        with torch.no_grad():
-            for name, param in self.named_parameters():
-                param.zero_() if name.endswith("bias") else param.uniform_(-INIT_RANGE, INIT_RANGE)
+        super().__init__(vocab_size, hidden, 2 * hidden, dropouts, tie_weights,
+                         lambda: {"cell": TreeCell(hidden, leaves)}, zero_all_biases=True)
+        self.leaves = leaves
 
-    def init_hidden(self, batch: int, device: torch.device | None = None) -> torch.Tensor:
-        return torch.zeros(batch, self.size, device=device or self.encoder.weight.device)
-
-    def run(self, x: torch.Tensor, arch: TreeArch, hidden: torch.Tensor | None = None
-            ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits ``(seq_len, batch, vocab)`` and the last state ``[h, c]`` ``(batch, 2H)``."""
-        if x.dim() != 2:
-            raise ValueError(f"expected token ids of shape (seq_len, batch), got {tuple(x.shape)}")
-        problem = self.arch_mismatch(arch)
-        if problem:
-            raise ValueError(problem)
-        steps, batch = x.shape
-        state = self.init_hidden(batch, x.device) if hidden is None else hidden
-        h, c = state.chunk(2, dim=-1)
-        emb = self._embed(x)
-        d = self.dropouts
-        x_mask = _mask(emb, (1, batch, self.hidden_size), d.embedding, self.training)
-        if x_mask is not None:
-            emb = emb * x_mask
-        h_mask = _mask(emb, (batch, self.hidden_size), d.hidden, self.training)
+    def _recur(self, emb: torch.Tensor, arch: TreeArch, state: torch.Tensor
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        h_mask = self._hidden_mask(emb)
         xw = self.cell.w_x(emb)
-        outputs = []
-        for t in range(steps):
-            h, c = self.cell.step(xw[t], h, c, arch, h_mask)
-            outputs.append(h)
-        out = torch.stack(outputs)
-        o_mask = _mask(out, (1, batch, self.hidden_size), d.output, self.training)
-        if o_mask is not None:
-            out = out * o_mask
-        return self.decoder(out), torch.cat([h, c], dim=-1)
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        weight = self.encoder.weight
-        if self.training and self.dropouts.words > 0.0:
-            keep = 1.0 - self.dropouts.words
-            weight = weight * (weight.new_empty((weight.size(0), 1)).bernoulli_(keep) / keep)
-        return F.embedding(x, weight)
+        def step(x_t: torch.Tensor, hc: tuple[torch.Tensor, ...]
+                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+            h, c = self.cell.step(x_t, hc[0], hc[1], arch, h_mask)
+            return h, (h, c)
+
+        out, (h, c) = unroll(xw, state.chunk(2, dim=-1), step)
+        return out, torch.cat([h, c], dim=-1)
 
     def arch_mismatch(self, arch: TreeArch) -> str | None:
         if arch.leaves != self.leaves:
@@ -206,31 +173,17 @@ class TreeLanguageModel(nn.Module):
         return None
 
 
-class TreeSupernet(TreeLanguageModel):
+class TreeSupernet(SupernetLM, TreeLanguageModel):
     """Every architecture of the space on the same weights: ``forward(x, arch) -> logits``."""
 
-    def forward(self, x: torch.Tensor, arch: TreeArch) -> torch.Tensor:
-        return self.run(x, arch)[0]
 
-    def run_arch(self, x: torch.Tensor, arch: TreeArch, hidden: torch.Tensor | None = None
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.run(x, arch, hidden)
-
-
-class TreeChild(TreeLanguageModel):
+class TreeChild(ChildLM, TreeLanguageModel):
     """One architecture; ``forward(x) -> logits`` from a zero state, ``run_state(x, h)`` for BPTT."""
 
     def __init__(self, arch: TreeArch, vocab_size: int, hidden: int, dropouts: Dropouts,
                  tie_weights: bool) -> None:
         super().__init__(vocab_size, hidden, arch.leaves, dropouts, tie_weights)
         self.arch = arch
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run(x, self.arch)[0]
-
-    def run_state(self, x: torch.Tensor, hidden: torch.Tensor | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.run(x, self.arch, hidden)
 
 
 __all__ = ["ACTIVATIONS", "COMBINES", "MAX_LEAVES", "MIN_LEAVES", "STATE_LIMIT", "TreeArch", "TreeCell",

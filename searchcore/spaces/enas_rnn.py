@@ -20,7 +20,7 @@ from torch import nn
 
 from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
-from searchcore.spaces._common import check_space_field
+from searchcore.spaces._common import check_language_task, check_space_field, named_overrides
 from searchcore.spaces._rnn_net import ACTIVATIONS, Dropouts, RnnArch, RnnChild, RnnNode, RnnSupernet
 from searchcore.spaces.base import LANGUAGE, Decision, DecisionValue, SearchSpace, TaskSpec, options_class
 
@@ -114,7 +114,7 @@ class EnasRnnSpace(SearchSpace):
 
     def build_supernet(self, task: TaskSpec) -> nn.Module:
         o = self.options
-        _check_language(task)
+        check_language_task(task, self.name)
         return RnnSupernet(task.vocab_size, o.hidden_size, o.num_nodes, _dropouts(vars_of(o)), o.tie_weights)
 
     def build_child(self, arch: RnnArch, task: TaskSpec, *, hidden_size: int | None = None,
@@ -123,15 +123,12 @@ class EnasRnnSpace(SearchSpace):
                     dropout_output: float | None = None) -> nn.Module:
         """Overrides (``None``: this space's option) are named, so a trainer's ``drop_path`` is left
         out by ``training.io.child_overrides`` and any other name is a ``TypeError``."""
-        _check_language(task)
+        check_language_task(task, self.name)
         given = {"hidden_size": hidden_size, "tie_weights": tie_weights, "dropout_words": dropout_words,
                  "dropout_embedding": dropout_embedding, "dropout_hidden": dropout_hidden,
                  "dropout_output": dropout_output}
-        cfg = {**vars_of(self.options), **{k: v for k, v in given.items() if v is not None}}
-        size = cfg["hidden_size"]
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"hidden_size must be a positive integer, not {size!r}")
-        return RnnChild(arch, task.vocab_size, size, _dropouts(cfg), bool(cfg["tie_weights"]))
+        cfg = named_overrides(vars_of(self.options), given)
+        return RnnChild(arch, task.vocab_size, cfg["hidden_size"], _dropouts(cfg), bool(cfg["tie_weights"]))
 
 
 def vars_of(options: Any) -> dict[str, Any]:
@@ -144,11 +141,6 @@ def _dropouts(cfg: dict[str, Any]) -> Dropouts:
         if not 0.0 <= prob < 1.0:
             raise ValueError(f"dropout_{name} must be in [0, 1), not {prob}")
     return Dropouts(**values)
-
-
-def _check_language(task: TaskSpec) -> None:
-    if task.kind != LANGUAGE:
-        raise ValueError(f"the enas-rnn space builds language models; this task is {task.kind}")
 
 
 def _parse_node(i: int, row: Any) -> RnnNode:

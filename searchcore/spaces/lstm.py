@@ -11,17 +11,15 @@ regularised word-level LM of Zaremba et al. 2014 / AWD-LSTM's dropouts).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from torch import nn
+from typing import Any
 
 from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
-from searchcore.spaces._common import check_space_field
+from searchcore.spaces._common import check_language_task, named_overrides
+from searchcore.spaces._fixed import FixedArchSpace
 from searchcore.spaces._lstm_net import LstmLanguageModel
-from searchcore.spaces.base import LANGUAGE, Decision, DecisionValue, SearchSpace, TaskSpec, options_class
+from searchcore.spaces.base import LANGUAGE, TaskSpec, options_class
 from searchcore.spaces.enas_rnn import SCHEMA as ENAS_RNN_SCHEMA
 from searchcore.spaces.enas_rnn import _dropouts
 
@@ -46,37 +44,16 @@ class LstmArch:
 
 
 @register_space
-class LstmSpace(SearchSpace):
+class LstmSpace(FixedArchSpace):
     name = "lstm"
     schema = SCHEMA
     Options = LstmOptions
     description = ("Hand-designed LSTM language model: one fixed network, trained for the whole budget "
                    "without a search; the baseline a recurrent-cell search is compared with.")
     task_kind = LANGUAGE
-    has_supernet: ClassVar[bool] = False
+    arch_type = LstmArch
+    arch_field = "cell"
     options: LstmOptions
-
-    def decisions(self) -> list[Decision]:
-        return []
-
-    def from_decisions(self, values: Sequence[DecisionValue]) -> LstmArch:
-        self.validate_values(values)
-        return LstmArch()
-
-    def to_decisions(self, arch: LstmArch) -> list[DecisionValue]:
-        return []
-
-    def arch_to_json(self, arch: LstmArch) -> dict[str, Any]:
-        return {"space": self.name, "cell": arch.cell}
-
-    def arch_from_json(self, data: dict[str, Any]) -> LstmArch:
-        data = check_space_field(data, self.name)
-        if data.get("cell") != CELL:
-            raise ValueError(f"a {self.name} architecture has 'cell': {CELL!r}, not {data.get('cell')!r}")
-        unknown = sorted(set(data) - {"space", "cell"})
-        if unknown:
-            raise ValueError(f"a {self.name} architecture has no field(s) {', '.join(unknown)}")
-        return LstmArch()
 
     def graph(self, arch: LstmArch) -> dict[str, Any]:
         """The network as a chain: words, embedding, the LSTM layers, the decoder."""
@@ -90,25 +67,18 @@ class LstmSpace(SearchSpace):
                  for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
         return {"cells": [{"name": f"LSTM-{o.num_layers}x{o.hidden_size}", "nodes": nodes, "edges": edges}]}
 
-    def build_supernet(self, task: TaskSpec) -> nn.Module:
-        raise NotImplementedError(f"the {self.name} space is one fixed network: there is no supernet")
-
     def build_child(self, arch: LstmArch, task: TaskSpec, *, hidden_size: int | None = None,
                     num_layers: int | None = None, tie_weights: bool | None = None,
                     dropout_words: float | None = None, dropout_embedding: float | None = None,
                     dropout_hidden: float | None = None, dropout_output: float | None = None
                     ) -> LstmLanguageModel:
         """Overrides (``None``: this space's option) are named, as ``enas-rnn``'s."""
-        if task.kind != LANGUAGE:
-            raise ValueError(f"the {self.name} space builds language models; this task is {task.kind}")
+        check_language_task(task, self.name)
         given = {"hidden_size": hidden_size, "num_layers": num_layers, "tie_weights": tie_weights,
                  "dropout_words": dropout_words, "dropout_embedding": dropout_embedding,
                  "dropout_hidden": dropout_hidden, "dropout_output": dropout_output}
-        cfg = {**{n: getattr(self.options, n) for n in SCHEMA.names()},
-               **{k: v for k, v in given.items() if v is not None}}
-        for name in ("hidden_size", "num_layers"):
-            if isinstance(cfg[name], bool) or not isinstance(cfg[name], int) or cfg[name] < 1:
-                raise ValueError(f"{name} must be a positive integer, not {cfg[name]!r}")
+        cfg = named_overrides({n: getattr(self.options, n) for n in SCHEMA.names()}, given,
+                              ("hidden_size", "num_layers"))
         return LstmLanguageModel(task.vocab_size, cfg["hidden_size"], cfg["num_layers"], _dropouts(cfg),
                                  bool(cfg["tie_weights"]))
 

@@ -27,7 +27,7 @@ from torch import nn
 
 from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
-from searchcore.spaces._common import check_space_field
+from searchcore.spaces._common import check_language_task, check_space_field, named_overrides
 from searchcore.spaces._tree_net import (
     ACTIVATIONS,
     COMBINES,
@@ -185,7 +185,7 @@ class NasRlRnnSpace(SearchSpace):
 
     # -- networks -------------------------------------------------------------------
     def build_supernet(self, task: TaskSpec) -> nn.Module:
-        _check_language(task)
+        check_language_task(task, self.name)
         o = self.options
         dropouts = _dropouts(_lm_vars(o))
         return TreeSupernet(task.vocab_size, o.hidden_size, self.leaves, dropouts, o.tie_weights)
@@ -196,15 +196,12 @@ class NasRlRnnSpace(SearchSpace):
                     dropout_output: float | None = None) -> nn.Module:
         """Overrides as ``enas-rnn``'s (``None``: this space's option); the child's leaves are its
         architecture's."""
-        _check_language(task)
+        check_language_task(task, self.name)
         given = {"hidden_size": hidden_size, "tie_weights": tie_weights, "dropout_words": dropout_words,
                  "dropout_embedding": dropout_embedding, "dropout_hidden": dropout_hidden,
                  "dropout_output": dropout_output}
-        cfg = {**_lm_vars(self.options), **{k: v for k, v in given.items() if v is not None}}
-        size = cfg["hidden_size"]
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"hidden_size must be a positive integer, not {size!r}")
-        return TreeChild(arch, task.vocab_size, size, _dropouts(cfg), bool(cfg["tie_weights"]))
+        cfg = named_overrides(_lm_vars(self.options), given)
+        return TreeChild(arch, task.vocab_size, cfg["hidden_size"], _dropouts(cfg), bool(cfg["tie_weights"]))
 
 
 def h_always_zero(arch: TreeArch) -> bool:
@@ -242,11 +239,6 @@ def _lm_vars(options: Any) -> dict[str, Any]:
 
 def _label(node: TreeNode) -> str:
     return f"{node.act}({node.combine})"
-
-
-def _check_language(task: TaskSpec) -> None:
-    if task.kind != LANGUAGE:
-        raise ValueError(f"the nas-rl-rnn space builds language models; this task is {task.kind}")
 
 
 def _parse_node(where: str, row: Any) -> TreeNode:

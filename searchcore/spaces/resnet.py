@@ -13,9 +13,8 @@ network a user would train instead of searching, the baseline NAS has to beat (d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,8 +22,8 @@ from torch import nn
 
 from searchcore.schema import Option, Schema
 from searchcore.spaces import register_space
-from searchcore.spaces._common import check_space_field
-from searchcore.spaces.base import Decision, DecisionValue, SearchSpace, TaskSpec, options_class
+from searchcore.spaces._fixed import FixedArchSpace
+from searchcore.spaces.base import TaskSpec, options_class
 
 BLOCK = "basic"  # the one block type of the CIFAR ResNets
 STAGES = 3
@@ -87,36 +86,15 @@ class ResNet20(nn.Module):
 
 
 @register_space
-class ResNetSpace(SearchSpace):
+class ResNetSpace(FixedArchSpace):
     name = "resnet20"
     schema = SCHEMA
     Options = ResNetOptions
     description = ("Hand-designed ResNet-20 (He et al. 2016): one fixed architecture, trained for the whole "
                    "budget without a search; the baseline a search is compared with.")
-    has_supernet: ClassVar[bool] = False
+    arch_type = ResNetArch
+    arch_field = "block"
     options: ResNetOptions
-
-    def decisions(self) -> list[Decision]:
-        return []
-
-    def from_decisions(self, values: Sequence[DecisionValue]) -> ResNetArch:
-        self.validate_values(values)
-        return ResNetArch()
-
-    def to_decisions(self, arch: ResNetArch) -> list[DecisionValue]:
-        return []
-
-    def arch_to_json(self, arch: ResNetArch) -> dict[str, Any]:
-        return {"space": self.name, "block": arch.block}
-
-    def arch_from_json(self, data: dict[str, Any]) -> ResNetArch:
-        data = check_space_field(data, self.name)
-        if data.get("block") != BLOCK:
-            raise ValueError(f"a {self.name} architecture has 'block': {BLOCK!r}, not {data.get('block')!r}")
-        unknown = sorted(set(data) - {"space", "block"})
-        if unknown:
-            raise ValueError(f"a {self.name} architecture has no field(s) {', '.join(unknown)}")
-        return ResNetArch()
 
     def graph(self, arch: ResNetArch) -> dict[str, Any]:
         """The network as a chain: input, stem, the three stages, the classifier."""
@@ -131,9 +109,6 @@ class ResNetSpace(SearchSpace):
         edges = [{"source": a["id"], "target": b["id"], "label": ""}
                  for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
         return {"cells": [{"name": f"ResNet-{6 * o.blocks_per_stage + 2}", "nodes": nodes, "edges": edges}]}
-
-    def build_supernet(self, task: TaskSpec) -> nn.Module:
-        raise NotImplementedError(f"the {self.name} space is one fixed network: there is no supernet")
 
     def build_child(self, arch: ResNetArch, task: TaskSpec, *, channels: int | None = None,
                     blocks_per_stage: int | None = None) -> ResNet20:
