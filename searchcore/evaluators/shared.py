@@ -32,18 +32,19 @@ device as normalised float batches.
 
 Rewards need this process's supernet, so ``submit``/``wait`` score in process (the batch is
 scored when waited on, ``should_stop`` checked between architectures), not through the executor.
+The schedule, the clipped SGD step, ``submit``/``wait`` and the common checkpoint keys are
+``shared_base.SharedWeightsEvaluator``'s, shared with the language evaluator.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from searchcore.accel import (
     DeviceMeter,
@@ -55,10 +56,9 @@ from searchcore.accel import (
 )
 from searchcore.evaluators import register_evaluator
 from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
-from searchcore.evaluators.executor import Ticket
+from searchcore.evaluators.shared_base import SharedWeightsEvaluator
 from searchcore.schema import Option, Schema
 from searchcore.spaces.base import IMAGE, LANGUAGE
-from searchcore.training.schedules import cosine_at, set_lr
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +78,7 @@ SCHEMA = Schema("shared evaluator", (
 ))
 
 
-class SharedEvaluator(Evaluator):
-    name = "shared"
-    trains_weights = True
-    needs_supernet = True
+class SharedEvaluator(SharedWeightsEvaluator):
     summary: ClassVar[str] = ("Weight sharing (ENAS): one supernet, each architecture scored on validation "
                               "batches. Fast.")
     task_kinds: ClassVar[frozenset[str]] = frozenset({IMAGE, LANGUAGE})  # language: shared_language.py
@@ -130,9 +127,6 @@ class SharedEvaluator(Evaluator):
     def full_score_batches(self) -> int:
         return len(self.valid_batches)
 
-    def current_lr(self) -> float:
-        return self.lr_min + cosine_at(self.lr - self.lr_min, float(self.budget_fraction()))
-
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
         self.net.train()
         total = len(self.train_loader)
@@ -147,31 +141,15 @@ class SharedEvaluator(Evaluator):
         return EpochStats(loss=reading.loss, accuracy=reading.accuracy, steps=meter.steps)
 
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, arch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        set_lr(self.optimizer, self.current_lr())
-        with self._autocast():
-            logits = self.net(x, arch)
-        loss = F.cross_entropy(logits.float(), y)
-        self.optimizer.zero_grad(set_to_none=True)  # ops off the path keep grad None: no decay, no step
-        loss.backward()
-        if self.grad_clip:
-            nn.utils.clip_grad_norm_(self.net.parameters(), self.grad_clip)
-        self.optimizer.step()
-        self.steps += 1
+        def forward() -> tuple[torch.Tensor, torch.Tensor]:
+            with self._autocast():
+                logits = self.net(x, arch)
+            return F.cross_entropy(logits.float(), y), logits
+
+        loss, logits = self._sgd_step(forward)
         return loss, logits.detach()
 
-    # -- rewards --------------------------------------------------------------------------------
-    def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
-        return Ticket(size=len(archs), handle=(tuple(archs), full))
-
-    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
-        archs, full = ticket.handle
-        rewards = []
-        for i, arch in enumerate(archs):
-            if i and should_stop():
-                return None
-            rewards.append(self._score(arch, full))
-        return rewards
-
+    # -- rewards (submit/wait: shared_base) -----------------------------------------------------
     @torch.no_grad()
     def _score(self, arch: Any, full: bool) -> float:
         self.net.train()  # batch statistics, see the module docstring
@@ -193,14 +171,10 @@ class SharedEvaluator(Evaluator):
 
     # -- state ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(), "steps": self.steps,
-                "valid_cursor": self.valid_cursor, "train_generator": self.train_generator.get_state()}
+        return {**super().state_dict(), "train_generator": self.train_generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.net.load_state_dict(state["net"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.steps = int(state["steps"])
-        self.valid_cursor = int(state["valid_cursor"])
+        super().load_state_dict(state)
         # a checkpoint from another device type: reseeded (warned), the rest of the state is kept
         restore_generator(self.train_generator, state["train_generator"], self.context.seed + self.steps)
 

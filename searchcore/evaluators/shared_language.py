@@ -13,19 +13,21 @@ the validation stream with the state carried (22,400 tokens at batch 64 and 35 s
 derive's candidates on a single validation minibatch; ten are less noisy and, unlike the whole
 stream (about 100 windows of WikiText-2, minutes per candidate on a CPU), keep derive's share of a
 budget small. Dropout is off when scoring (``eval()``): the cells have no batch norm.
+
+The schedule, the clipped SGD step, ``submit``/``wait`` and the checkpoint (``net``, ``optimizer``,
+``steps``, ``valid_cursor``) are ``shared_base.SharedWeightsEvaluator``'s, as for images.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch import nn
 
-from searchcore.evaluators.base import EpochStats, Evaluator, EvaluatorContext
-from searchcore.evaluators.executor import Ticket
+from searchcore.evaluators.base import EpochStats, EvaluatorContext
+from searchcore.evaluators.shared_base import SharedWeightsEvaluator
 from searchcore.spaces.base import LANGUAGE
 from searchcore.training.lm import (
     cpu_threads,
@@ -36,19 +38,15 @@ from searchcore.training.lm import (
     windows,
 )
 from searchcore.training.lm_verdict import LEARNED_FRACTION, baseline_perplexity
-from searchcore.training.schedules import cosine_at, set_lr
 
 REWARD_C = 80.0  # ENAS: reward = c / valid_ppl
 FULL_SCORE_WINDOWS = 10  # a "full" score reads at most this many validation windows (see the docstring)
 LANGUAGE_DEFAULTS = {"lr": 20.0, "lr_min": 0.0, "momentum": 0.0, "weight_decay": 1e-7, "grad_clip": 0.25}
 
 
-class SharedLanguageEvaluator(Evaluator):
+class SharedLanguageEvaluator(SharedWeightsEvaluator):
     """Weight sharing over recurrent cells; built by the ``shared`` entry point for language spaces."""
 
-    name = "shared"
-    trains_weights = True
-    needs_supernet = True
     task_kinds = frozenset({LANGUAGE})
 
     def __init__(self, context: EvaluatorContext, *, batch_size: int | None = None, lr: float | None = None,
@@ -96,9 +94,6 @@ class SharedLanguageEvaluator(Evaluator):
 
     def full_score_batches(self) -> int:
         return len(self.full_windows)
-
-    def current_lr(self) -> float:
-        return self.lr_min + cosine_at(self.lr - self.lr_min, float(self.budget_fraction()))
 
     def train_epoch(self, sample_arch: Callable[[], Any]) -> EpochStats:
         with cpu_threads(self.device):  # see training.lm.CPU_THREADS
@@ -149,33 +144,22 @@ class SharedLanguageEvaluator(Evaluator):
         return self._baseline
 
     def _train_step(self, x: torch.Tensor, y: torch.Tensor, arch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        set_lr(self.optimizer, self.current_lr())
-        hidden = None if self.hidden is None else self.hidden.detach()
-        with self._autocast():
-            logits, self.hidden = self.net.run_arch(x, arch, hidden)
-        loss = lm_loss(logits, y)
-        self.optimizer.zero_grad(set_to_none=True)  # edges off the path keep grad None: no decay, no step
-        loss.backward()
-        if self.grad_clip:
-            nn.utils.clip_grad_norm_(self.net.parameters(), self.grad_clip)
-        self.optimizer.step()
+        def forward() -> tuple[torch.Tensor, torch.Tensor]:
+            hidden = None if self.hidden is None else self.hidden.detach()
+            with self._autocast():
+                logits, self.hidden = self.net.run_arch(x, arch, hidden)
+            return lm_loss(logits, y), logits
+
+        loss, logits = self._sgd_step(forward)  # edges off the path keep grad None: no decay, no step
         self.hidden = self.hidden.detach()
-        self.steps += 1
         return loss, logits.detach()
 
     # -- rewards --------------------------------------------------------------------------------
-    def submit(self, archs: Sequence[Any], full: bool = False) -> Ticket:
-        return Ticket(size=len(archs), handle=(tuple(archs), full))
+    def _scoring(self) -> contextlib.AbstractContextManager[Any]:
+        return cpu_threads(self.device)
 
-    def wait(self, ticket: Ticket, should_stop: Callable[[], bool]) -> list[float] | None:
-        archs, full = ticket.handle
-        rewards = []
-        with cpu_threads(self.device):
-            for i, arch in enumerate(archs):
-                if i and should_stop():
-                    return None
-                rewards.append(REWARD_C / self.valid_perplexity(arch, full))
-        return rewards
+    def _score(self, arch: Any, full: bool) -> float:
+        return REWARD_C / self.valid_perplexity(arch, full)
 
     @torch.no_grad()
     def valid_perplexity(self, arch: Any, full: bool = False) -> float:
@@ -204,14 +188,3 @@ class SharedLanguageEvaluator(Evaluator):
         if self.amp:
             return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
-
-    # -- state ----------------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(), "steps": self.steps,
-                "valid_cursor": self.valid_cursor}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.net.load_state_dict(state["net"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.steps = int(state["steps"])
-        self.valid_cursor = int(state["valid_cursor"])
