@@ -1,9 +1,10 @@
 """One fanned-out scratch child, run by a `children` worker (issue 10 item 1).
 
 The task (``worker.tasks.run_child``) names its row (``ChildRun``: search, step, index) and carries the
-job's JSON. ``run_child`` claims the row with one conditional update — a pending row, a running row
-whose holder is gone (a process of this host that no longer exists) or whose heartbeat is older than
-``CHILD_STALE_SECONDS`` — so a redelivered or duplicate message never trains a child twice: a row that
+job's JSON. ``run_child`` claims the row with one conditional update (``worker.lease.Claimable`` and
+``take``, the rule searches are claimed by) — a pending row, a running row whose holder is gone (a
+process of this host that no longer exists) or whose heartbeat is older than ``CHILD_STALE_SECONDS``
+— so a redelivered or duplicate message never trains a child twice: a row that
 is done, failed or cancelled, or that a live worker holds, is left as it is. Each claim counts an
 attempt; a row claimed ``CHILD_MAX_ATTEMPTS`` times already (its workers kept dying) becomes ``failed``
 with the reason, which fails the search (``worker.executor``) instead of hanging it.
@@ -24,11 +25,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from webapp.searches.models import ChildRun, Search
-from worker.lease import holder_gone, new_owner
+from worker.lease import Claimable, new_owner, take
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,12 @@ def claim(row: ChildRun, owner: str, worker_name: str = "") -> str:
     """Take ``row`` for ``owner``: ``claimed``, ``busy`` (a live worker holds it) or ``failed`` (cap)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.CHILD_STALE_SECONDS)
-    takeable = Q(state=ChildRun.PENDING) | Q(state=ChildRun.RUNNING, heartbeat_at__lt=stale)
-    if row.state == ChildRun.RUNNING and row.worker and holder_gone(row.worker):
-        takeable |= Q(state=ChildRun.RUNNING, worker=row.worker)
+    rule = Claimable(free=Q(state=ChildRun.PENDING), held=Q(state=ChildRun.RUNNING),
+                     expired=Q(heartbeat_at__lt=stale), holder_field="worker")
+    takeable = rule.open()
+    abandoned = rule.abandoned_by(row.worker) if row.state == ChildRun.RUNNING else None
+    if abandoned is not None:
+        takeable |= abandoned
     rows = ChildRun.objects.filter(takeable, pk=row.pk)
     cap = settings.CHILD_MAX_ATTEMPTS
     message = (f"Child {row.index + 1} of batch {row.step + 1} failed: its worker stopped {cap} times while "
@@ -70,8 +74,8 @@ def claim(row: ChildRun, owner: str, worker_name: str = "") -> str:
     if rows.filter(attempts__gte=cap).update(state=ChildRun.FAILED, message=message, finished_at=now):
         logger.warning("%s: %s", row, message)
         return ChildRun.FAILED
-    if rows.update(state=ChildRun.RUNNING, worker=owner, worker_name=worker_name[:200], progress=0.0,
-                   attempts=F("attempts") + 1, heartbeat_at=now):
+    if take(rows, cap, state=ChildRun.RUNNING, worker=owner, worker_name=worker_name[:200], progress=0.0,
+            heartbeat_at=now):
         logger.info("%s claimed by %s (%s)", row, owner, worker_name)
         return "claimed"
     logger.info("%s: held by a live worker; this message is a duplicate", row)

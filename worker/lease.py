@@ -11,6 +11,10 @@ process id (``new_owner``), so a claim on the same host whose holder's process n
 is a zombie) takes the search over at once (``holder_gone``). A holder on another host, or a pid
 now used by another process, looks alive and keeps the lease until it expires (safe: a live
 holder that lost its lease notices at its next heartbeat or event write and stops).
+
+The fanned-out children (``worker.children``, rows of ``ChildRun`` renewed by a heartbeat) are claimed
+by the same rule: ``Claimable`` says which rows may be taken (free, lease run out, holder gone) and
+``take`` is the counted conditional update.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -76,27 +81,57 @@ def _is_zombie(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
+@dataclass(frozen=True)
+class Claimable:
+    """Which rows of a leased table may be claimed: ``free`` ones, ``held`` ones whose lease ran out
+    (``expired``), and ``held`` ones whose holder (the ``holder_field`` column) is known to be gone."""
+
+    free: Q
+    held: Q
+    expired: Q
+    holder_field: str
+
+    def open(self) -> Q:
+        """Free, or held with the lease run out."""
+        return self.free | (self.held & self.expired)
+
+    def abandoned_by(self, holder: str) -> Q | None:
+        """Held by ``holder`` when that process no longer exists (``holder_gone``); else None."""
+        if not holder or not holder_gone(holder):
+            return None
+        return self.held & Q(**{self.holder_field: holder})
+
+
+def take(rows: QuerySet[Any], cap: int, **fields: Any) -> bool:
+    """The conditional update that claims, counting an attempt unless the row has had ``cap`` already:
+    exactly one row changed means it is ours."""
+    return rows.filter(attempts__lt=cap).update(attempts=F("attempts") + 1, **fields) == 1
+
+
+def search_claimable(now: datetime) -> Claimable:
+    return Claimable(free=Q(status=Search.QUEUED), held=Q(status__in=Search.LEASED),
+                     expired=Q(lease_expires_at__lt=now), holder_field="lease_owner")
+
+
 def claim(search_id: int, owner: str | None = None) -> Claim:
     owner = owner or new_owner()
     now = timezone.now()
-    claimable = Search.objects.filter(
-        Q(status=Search.QUEUED)
-        | Q(status__in=Search.LEASED, lease_expires_at__lt=now),
-        pk=search_id,
-    )
-    if _take(claimable, owner, now) or _take_from_dead_holder(search_id, owner, now):
+    rule = search_claimable(now)
+    claimable = Search.objects.filter(rule.open(), pk=search_id)
+    if _take(claimable, owner, now) or _take_from_dead_holder(search_id, rule, owner, now):
         logger.info("search %s claimed by %s", search_id, owner)
         return Claim(CLAIMED, owner)
     return _not_claimed(search_id, claimable, now)
 
 
-def _take_from_dead_holder(search_id: int, owner: str, now: datetime) -> bool:
+def _take_from_dead_holder(search_id: int, rule: Claimable, owner: str, now: datetime) -> bool:
     """Claim a search whose unexpired lease belongs to a process of this host that no longer exists."""
-    held = Search.objects.filter(pk=search_id, status__in=Search.LEASED, lease_expires_at__gte=now)
-    holder = held.values_list("lease_owner", flat=True).first()
-    if not holder or not holder_gone(holder):
+    held = Search.objects.filter(rule.held, pk=search_id, lease_expires_at__gte=now)
+    holder = held.values_list("lease_owner", flat=True).first() or ""
+    abandoned = rule.abandoned_by(holder)
+    if abandoned is None:
         return False
-    if _take(held.filter(lease_owner=holder), owner, now):  # unless it changed hands meanwhile
+    if _take(held.filter(abandoned), owner, now):  # unless it changed hands meanwhile
         logger.warning("search %s: lease holder %s is gone (no such process); taking over now",
                        search_id, holder)
         return True
@@ -104,18 +139,16 @@ def _take_from_dead_holder(search_id: int, owner: str, now: datetime) -> bool:
 
 
 def _take(claimable: QuerySet[Search], owner: str, now: datetime) -> bool:
-    """The conditional update that claims: exactly one row changed means it is ours."""
-    changed = claimable.filter(attempts__lt=settings.SEARCH_MAX_ATTEMPTS).update(
+    return take(
+        claimable, settings.SEARCH_MAX_ATTEMPTS,
         status=Case(
             When(cancel_requested=True, then=Value(Search.CANCELLING)), default=Value(Search.RUNNING)
         ),
         lease_owner=owner,
         lease_expires_at=now + timedelta(seconds=settings.SEARCH_LEASE_SECONDS),
         heartbeat_at=now,
-        attempts=F("attempts") + 1,
         started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
     )
-    return changed == 1
 
 
 def _not_claimed(search_id: int, claimable: QuerySet[Search], now: datetime) -> Claim:
