@@ -38,6 +38,19 @@ class Dropouts:
     output: float = 0.75
 
 
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "identity": lambda x: x, "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+    "sin": torch.sin,
+}
+
+
+def activation(name: str, x: torch.Tensor, allowed: tuple[str, ...]) -> torch.Tensor:
+    """``name``'s function of ``x``; a name outside the cell's ``allowed`` list is refused by name."""
+    if name not in allowed:
+        raise ValueError(f"unknown activation {name!r}; choose from {', '.join(allowed)}")
+    return _ACTIVATIONS[name](x)
+
+
 def _mask(like: torch.Tensor, shape: tuple[int, ...], prob: float, training: bool) -> torch.Tensor | None:
     """A scaled Bernoulli keep-mask, or None when nothing is dropped."""
     if not training or prob <= 0.0:
@@ -164,5 +177,5 @@ class OneStep(nn.Module):
         return logits[0], h
 
 
-__all__ = ["INIT_RANGE", "ChildLM", "Dropouts", "OneStep", "SupernetLM", "WordLanguageModel", "unroll",
-           "variational"]
+__all__ = ["INIT_RANGE", "ChildLM", "Dropouts", "OneStep", "SupernetLM", "WordLanguageModel", "activation",
+           "unroll", "variational"]

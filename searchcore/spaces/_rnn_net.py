@@ -24,7 +24,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from searchcore.spaces._lm_net import ChildLM, Dropouts, OneStep, SupernetLM, WordLanguageModel, unroll
+from searchcore.spaces._lm_net import (
+    ChildLM,
+    Dropouts,
+    OneStep,
+    SupernetLM,
+    WordLanguageModel,
+    activation,
+    unroll,
+)
 
 ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid")
 
@@ -49,15 +57,7 @@ class RnnArch:
 
 
 def _act(name: str, x: torch.Tensor) -> torch.Tensor:
-    if name == "identity":
-        return x
-    if name == "relu":
-        return torch.relu(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    return activation(name, x, ACTIVATIONS)
 
 
 class RnnCell(nn.Module):

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from searchcore.spaces._lm_net import ChildLM, Dropouts, SupernetLM, WordLanguageModel, unroll
+from searchcore.spaces._lm_net import ChildLM, Dropouts, SupernetLM, WordLanguageModel, activation, unroll
 
 COMBINES = ("add", "elem_mult", "max")
 ACTIVATIONS = ("identity", "tanh", "sigmoid", "relu", "sin")
@@ -97,17 +97,7 @@ def combine(name: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def activate(name: str, x: torch.Tensor) -> torch.Tensor:
-    if name == "identity":
-        return x
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    if name == "relu":
-        return torch.relu(x)
-    if name == "sin":
-        return torch.sin(x)
-    raise ValueError(f"unknown activation {name!r}; choose from {', '.join(ACTIVATIONS)}")
+    return activation(name, x, ACTIVATIONS)
 
 
 class TreeCell(nn.Module):
