@@ -9,18 +9,14 @@ import torch
 
 from searchcore.spaces import TaskSpec, create_space
 from searchcore.spaces._rnn_net import RnnArch, RnnNode
-from searchcore.spaces.base import LANGUAGE
 
 TASK = TaskSpec.language(20, 3)
 
 
-def test_defaults_follow_the_enas_ptb_script_and_the_space_is_a_language_space():
+def test_defaults_follow_the_enas_ptb_script_and_the_space_is_a_language_space(check_enas_language_knobs):
     space = create_space("enas-rnn")
-    o = space.options
-    assert (space.task_kind, space.has_supernet, o.num_nodes, o.hidden_size, o.tie_weights) == (
-        LANGUAGE, True, 12, 200, True)
-    dropouts = (o.dropout_words, o.dropout_embedding, o.dropout_hidden, o.dropout_output)
-    assert dropouts == (0.25, 0.75, 0.25, 0.75)
+    check_enas_language_knobs(space)
+    assert space.options.num_nodes == 12
     # 4 activations per node, node l picks one of l earlier nodes: 4^N (N-1)!
     assert space.size() == 4**12 * math.factorial(11)
     keys = [d.key for d in space.decisions()]
@@ -41,10 +37,9 @@ def test_from_decisions_builds_the_cell_and_its_loose_ends():
         space.from_decisions([0, 0, 1, 0, 0, 3, 1])  # node 3 cannot read itself
 
 
-def test_one_step_is_the_highway_cell_of_the_paper():
+def test_one_step_is_the_highway_cell_of_the_paper(no_dropout):
     """h_t by hand for a 3-node cell: node0 from x and h, node1 and node2 both read node0."""
-    space = create_space("enas-rnn", num_nodes=3, hidden_size=8, dropout_words=0.0, dropout_embedding=0.0,
-                         dropout_hidden=0.0, dropout_output=0.0)
+    space = create_space("enas-rnn", num_nodes=3, hidden_size=8, **no_dropout)
     arch = space.arch_from_json({"space": "enas-rnn", "nodes": [
         {"act": "tanh"}, {"prev": 0, "act": "relu"}, {"prev": 0, "act": "sigmoid"}]})
     child = space.build_child(arch, TASK).eval()

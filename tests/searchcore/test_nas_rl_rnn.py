@@ -11,10 +11,8 @@ import torch
 from searchcore.render import render_svg
 from searchcore.spaces import TaskSpec, create_space
 from searchcore.spaces._tree_net import STATE_LIMIT, TreeArch, TreeNode, tree_children
-from searchcore.spaces.base import LANGUAGE
 
 TASK = TaskSpec.language(20, 3)
-NO_DROP = {"dropout_words": 0.0, "dropout_embedding": 0.0, "dropout_hidden": 0.0, "dropout_output": 0.0}
 # Zoph & Le 2017, Figure 5: leaf 0 tanh(add), leaf 1 relu(mult), c_{t-1} into leaf 0 by relu(add),
 # c_t from leaf 1's pre-activation, root sigmoid(mult)
 PAPER = {"space": "nas-rl-rnn", "leaves": 2,
@@ -23,13 +21,11 @@ PAPER = {"space": "nas-rl-rnn", "leaves": 2,
          "inject": {"node": 0, "combine": "add", "act": "relu"}, "cell_from": 1}
 
 
-def test_defaults_are_base_8_with_the_paper_ops_and_enas_language_knobs():
+def test_defaults_are_base_8_with_the_paper_ops_and_enas_language_knobs(check_enas_language_knobs):
     space = create_space("nas-rl-rnn")
     o = space.options
-    assert (space.task_kind, space.has_supernet, o.leaves, o.hidden_size, o.tie_weights) == (
-        LANGUAGE, True, 8, 200, True)
-    dropouts = (o.dropout_words, o.dropout_embedding, o.dropout_hidden, o.dropout_output)
-    assert dropouts == (0.25, 0.75, 0.25, 0.75)
+    check_enas_language_knobs(space)
+    assert o.leaves == 8
     assert o.combines == ("add", "elem_mult", "max")
     assert o.activations == ("identity", "tanh", "sigmoid", "relu", "sin")
     # 15 tree nodes x (3 combines x 5 activations), the inject's 15, two cell indices over 14 nodes
@@ -64,8 +60,8 @@ def test_from_decisions_and_json_round_trip():
         other.to_decisions(arch)
 
 
-def test_one_step_is_the_papers_worked_example():
-    space = create_space("nas-rl-rnn", leaves=2, hidden_size=8, **NO_DROP)
+def test_one_step_is_the_papers_worked_example(no_dropout):
+    space = create_space("nas-rl-rnn", leaves=2, hidden_size=8, **no_dropout)
     arch = space.arch_from_json(PAPER)
     child = space.build_child(arch, TASK).eval()
     torch.manual_seed(0)
@@ -82,8 +78,8 @@ def test_one_step_is_the_papers_worked_example():
     assert child.size == 16 and child.init_hidden(2).shape == (2, 16)  # the carried state is [h, c]
 
 
-def test_the_state_is_clamped_so_an_unbounded_cell_stays_finite():
-    space = create_space("nas-rl-rnn", leaves=8, hidden_size=8, **NO_DROP)
+def test_the_state_is_clamped_so_an_unbounded_cell_stays_finite(no_dropout):
+    space = create_space("nas-rl-rnn", leaves=8, hidden_size=8, **no_dropout)
     identity = {"combine": "add", "act": "identity"}
     arch = space.arch_from_json({"space": "nas-rl-rnn", "leaves": 8, "nodes": [identity] * 15,
                                  "inject": {"node": 0, **identity}, "cell_from": 13})
@@ -164,18 +160,18 @@ def test_graph_draws_the_tree_with_combines_and_activations_as_labels():
         assert label in text, label
 
 
-def test_a_cell_whose_state_never_leaves_zero_is_degenerate_and_the_rule_matches_the_network():
+def test_a_cell_whose_state_never_leaves_zero_is_degenerate_and_the_rule_matches_the_network(no_dropout):
     mult = {"combine": "elem_mult", "act": "identity"}
     dead = {"space": "nas-rl-rnn", "leaves": 2, "nodes": [mult] * 3, "inject": {"node": 0, **mult},
             "cell_from": 0}
-    space = create_space("nas-rl-rnn", leaves=2, hidden_size=8, **NO_DROP)
+    space = create_space("nas-rl-rnn", leaves=2, hidden_size=8, **no_dropout)
     assert any("h_t is 0 at every step" in r for r in space.degenerate_reasons(space.arch_from_json(dead)))
     waking = {**dead, "inject": {"node": 0, "combine": "add", "act": "identity"},
               "nodes": [mult, {"combine": "add", "act": "identity"}, {"combine": "add", "act": "tanh"}]}
     assert not space.degenerate_reasons(space.arch_from_json(waking))  # leaf 1 reads x_t: h_t lives
     tokens = torch.randint(0, 20, (6, 2), generator=torch.Generator().manual_seed(0))
     for leaves in (2, 3):
-        space = create_space("nas-rl-rnn", leaves=leaves, hidden_size=8, **NO_DROP)
+        space = create_space("nas-rl-rnn", leaves=leaves, hidden_size=8, **no_dropout)
         for seed in range(60):
             arch = space.sample_random(torch.Generator().manual_seed(seed))
             child = space.build_child(arch, TASK).eval()

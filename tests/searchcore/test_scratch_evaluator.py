@@ -44,14 +44,6 @@ def data() -> Any:
     return load_task_data("image", TINY, image_size=SIDE, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # bit-exact repeats need the same thread count
-    yield
-    torch.set_num_threads(before)
-
-
 def _space() -> Any:
     return create_space("nas-rl-cnn", **SPACE_OPTIONS)
 

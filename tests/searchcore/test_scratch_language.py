@@ -40,14 +40,6 @@ def corpus() -> Any:
     return load_task_data(LANGUAGE, CORPUS, seed=0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # bit-exact repeats need the same thread count
-    yield
-    torch.set_num_threads(before)
-
-
 def _arch(seed: int = 0) -> dict[str, Any]:
     space = create_space("nas-rl-rnn", **OPTIONS)
     return space.arch_to_json(space.sample_random(torch.Generator().manual_seed(seed)))

@@ -34,3 +34,21 @@ def images(user: Any, settings: Any) -> Any:
     shutil.copy(TINY_ZIP, target)
     return Dataset.objects.create(owner=user, name="cifar tiny", status=Dataset.READY, num_classes=10,
                                   num_images=100, file="datasets/tiny/cifar.zip")
+
+
+TEXT_CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
+
+
+@pytest.fixture
+def corpus(user: Any, enqueued: Any) -> Any:
+    """A text upload of the committed tiny WikiText-2 fixture, validated by the worker (ready)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from webapp.datasets.models import Dataset
+    from webapp.datasets.services import create_dataset
+    from worker.datasets import validate_dataset
+
+    dataset = create_dataset(user, "wiki", SimpleUploadedFile("wiki.txt", TEXT_CORPUS.read_bytes()))
+    assert validate_dataset(dataset.pk) == Dataset.READY
+    dataset.refresh_from_db()
+    return dataset

@@ -14,27 +14,15 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from webapp.datasets.models import Dataset
-from webapp.datasets.services import create_dataset
 from webapp.searches.models import Search, SearchEvent, TrainedModel
 from webapp.searches.services import create_search
 from worker import lease
-from worker.datasets import validate_dataset
 from worker.runner import run_claimed_search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
 TINY = {"num_nodes": 3, "hidden_size": 16}
-
-
-@pytest.fixture
-def corpus(user, enqueued) -> Dataset:
-    dataset = create_dataset(user, "wiki", SimpleUploadedFile("wiki.txt", CORPUS.read_bytes()))
-    assert validate_dataset(dataset.pk) == Dataset.READY
-    dataset.refresh_from_db()
-    return dataset
 
 
 def test_an_enas_rnn_search_on_a_text_upload_succeeds_with_a_package(user, corpus, cpu_no_pushes) -> None:

@@ -12,7 +12,6 @@ import pytest
 from searchcore.config import SearchConfig
 from searchcore.data import load_task_data
 from searchcore.events import ListSink
-from searchcore.planning import StepTiming
 from searchcore.planning import apply as plan_apply
 from searchcore.planning.children import (
     LANGUAGE_RUNGS,
@@ -31,33 +30,28 @@ TASK = TaskSpec.language(10_000, 35)
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "wikitext2_tiny.txt"
 
 
-class HiddenCosts:
+def hidden_cost(unit: float) -> Any:
     """A language child's step grows linearly with hidden_size (softmax and recurrence)."""
+    def cost(options: dict[str, Any], supernet: bool, batch: int) -> tuple[float, float]:
+        step = unit * options.get("hidden_size", 200) * batch
+        return step, step / 3
 
-    def __init__(self, unit: float) -> None:
-        self.unit = unit
-        self.calls: list[tuple[dict[str, Any], TaskSpec, bool]] = []
-
-    def __call__(self, space: str, options: dict[str, Any], task: TaskSpec, supernet: bool,
-                 batch: int) -> StepTiming:
-        self.calls.append((dict(options), task, supernet))
-        step = self.unit * options.get("hidden_size", 200) * batch
-        return StepTiming(train_step=step, forward=step / 3, batch=batch)
+    return cost
 
 
-def _plan(budget: float, costs: HiddenCosts, **options: Any) -> Any:
+def _plan(budget: float, costs: Any, **options: Any) -> Any:
     # WikiText-2-like: 2M training tokens = 59,650 sequences of 35; 20,000 validation tokens read
     return plan_children("nas-rl-rnn", options, TASK, train_size=59_650, valid_size=571,
                          budget_seconds=budget, batch_size=None, children_per_step=4, child_epochs=5,
                          measure=costs)
 
 
-def test_language_children_are_sized_by_hidden_size_and_get_their_epochs() -> None:
+def test_language_children_are_sized_by_hidden_size_and_get_their_epochs(recording_costs) -> None:
     assert language_ladder("nas-rl-rnn") == [{"hidden_size": h} for h in LANGUAGE_RUNGS]
     assert language_ladder("nas-rl-cnn") == []
-    costs = HiddenCosts(unit=2e-6)
+    costs = recording_costs(hidden_cost(2e-6))
     plan = _plan(3600.0, costs)
-    assert all(task.kind == LANGUAGE and not supernet for _, task, supernet in costs.calls)
+    assert all(call.task.kind == LANGUAGE and not call.supernet for call in costs.calls)
     assert plan.meaningful and plan.space_options in language_ladder("nas-rl-rnn")
     assert plan.child_seconds == pytest.approx(3600.0 / (MIN_SCRATCH_STEPS * 4 + 1), rel=1e-2)
     assert plan.seconds_per_epoch * MIN_CHILD_EPOCHS <= plan.child_seconds
@@ -67,11 +61,12 @@ def test_language_children_are_sized_by_hidden_size_and_get_their_epochs() -> No
     assert not bigger or measured.get(json.dumps(bigger[0]), 0.0) < MIN_CHILD_EPOCHS
 
 
-def test_too_small_a_budget_says_so_and_the_users_hidden_size_is_kept() -> None:
-    plan = _plan(120.0, HiddenCosts(unit=2e-6))
+def test_too_small_a_budget_says_so_and_the_users_hidden_size_is_kept(recording_costs) -> None:
+    plan = _plan(120.0, recording_costs(hidden_cost(2e-6)))
     assert not plan.meaningful and plan.space_options == {"hidden_size": 32}
     assert "too little for the controller to learn" in plan.message
-    assert _plan(3600.0, HiddenCosts(2e-6), hidden_size=48).space_options == {"hidden_size": 48}
+    kept = _plan(3600.0, recording_costs(hidden_cost(2e-6)), hidden_size=48)
+    assert kept.space_options == {"hidden_size": 48}
 
 
 def test_a_corpus_counts_its_sequences() -> None:
@@ -80,8 +75,9 @@ def test_a_corpus_counts_its_sequences() -> None:
 
 
 def test_a_timed_nas_rl_rnn_scratch_search_is_planned_and_runs(tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    costs = HiddenCosts(unit=1e-5)
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               recording_costs) -> None:
+    costs = recording_costs(hidden_cost(1e-5))
     monkeypatch.setattr(plan_apply, "default_measure", lambda device, arch=None: costs)
     config = SearchConfig(space="nas-rl-rnn", data=str(CORPUS), evaluator="scratch", budget_seconds=20.0,
                           space_options={"leaves": 2}, device="cpu", archs_per_step=2, batch_size=4)
@@ -93,4 +89,4 @@ def test_a_timed_nas_rl_rnn_scratch_search_is_planned_and_runs(tmp_path: Path,
     assert plan["child_seconds"] == pytest.approx(max(share, MIN_CHILD_SECONDS), rel=1e-2)
     assert plan["space_options"] in language_ladder("nas-rl-rnn")
     assert [e.payload["details"] for e in sink.events if e.type == "plan"] == [plan]
-    assert all(options["leaves"] == 2 for options, _, _ in costs.calls)  # the user's options under the rung
+    assert all(call.options["leaves"] == 2 for call in costs.calls)  # the user's options under the rung

@@ -15,7 +15,7 @@ import torch
 from searchcore import FinalConfig, train_final
 from searchcore.config import SearchConfig
 from searchcore.events import ListSink
-from searchcore.planning import MIN_CONTROLLER_STEPS, StepTiming
+from searchcore.planning import MIN_CONTROLLER_STEPS
 from searchcore.planning.language import (
     CHILD_HIDDEN,
     MIN_LM_FINAL_EPOCHS,
@@ -34,60 +34,55 @@ CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "wikitext2_tiny.txt"
 TOKENS = {"train_tokens": 2_000_000, "valid_tokens": 200_000}  # about WikiText-2
 
 
-class FakeCosts:
-    """A step costs a fixed softmax part plus a part growing with hidden²; records what was measured."""
+def fake_cost(unit: float = 1e-6) -> Any:
+    """A step costs a fixed softmax part plus a part growing with hidden²."""
+    def cost(options: dict[str, Any], supernet: bool, batch: int) -> tuple[float, float]:
+        per_64 = unit * (20_000 + options.get("hidden_size", 200) ** 2) * (2 if supernet else 1)
+        return per_64 * batch / 64, per_64 * batch / 192
 
-    def __init__(self, unit: float = 1e-6) -> None:
-        self.unit = unit
-        self.calls: list[tuple[dict[str, Any], bool, int]] = []
-
-    def __call__(self, space: str, options: dict[str, Any], task: TaskSpec, supernet: bool,
-                 batch: int) -> StepTiming:
-        self.calls.append((dict(options), supernet, batch))
-        hidden = options.get("hidden_size", 200)
-        per_64 = self.unit * (20_000 + hidden**2) * (2 if supernet else 1)
-        return StepTiming(train_step=per_64 * batch / 64, forward=per_64 * batch / 192, batch=batch)
+    return cost
 
 
-def _search(budget: float, costs: FakeCosts, **kw: Any) -> Any:
+def _search(budget: float, costs: Any, **kw: Any) -> Any:
     args = {**TOKENS, "batch_size": None, "controller_steps_per_epoch": 30, "derive_samples": 16, **kw}
     options = args.pop("space_options", {})
     return plan_language_search("enas-rnn", options, TASK, budget_seconds=budget, measure=costs, **args)
 
 
 @pytest.mark.parametrize("budget", [1800.0, 3 * 3600.0])
-def test_a_search_plan_fits_meets_the_minimums_and_is_the_largest_hidden_size_that_does(budget):
-    costs = FakeCosts()
+def test_a_search_plan_fits_meets_the_minimums_and_is_the_largest_hidden_size_that_does(budget,
+                                                                                      recording_costs):
+    costs = recording_costs(fake_cost())
     plan = _search(budget, costs)
     needed = max(MIN_LM_SEARCH_EPOCHS, math.ceil(MIN_CONTROLLER_STEPS / 30))
     assert plan.meaningful and plan.epochs >= needed and plan.controller_steps >= MIN_CONTROLLER_STEPS
     assert plan.epochs * plan.seconds_per_epoch + plan.derive_seconds <= budget * 1.001
-    assert plan.batch_size == 64 and all(supernet and batch == 64 for _, supernet, batch in costs.calls)
+    assert plan.batch_size == 64 and all(call.supernet and call.batch == 64 for call in costs.calls)
     chosen = PROXY_HIDDEN.index(plan.space_options["hidden_size"])
     if chosen + 1 < len(PROXY_HIDDEN):  # the next size up did not fit
-        bigger = FakeCosts()
+        bigger = recording_costs(fake_cost())
         assert not _search(budget, bigger, space_options={"hidden_size": PROXY_HIDDEN[chosen + 1]}).meaningful
     steps = steps_per_pass(TOKENS["train_tokens"], 64, 35)
     assert plan.measured[0]["tokens_per_epoch"] == steps * 64 * 35 and plan.measured[0]["bptt"] == 35
     assert f"{steps * 64 * 35:,} training tokens" in plan.message and "BPTT 35" in plan.message
 
 
-def test_a_budget_too_small_says_so_and_proposes_the_smallest_that_can():
-    costs = FakeCosts()
+def test_a_budget_too_small_says_so_and_proposes_the_smallest_that_can(recording_costs):
+    costs = recording_costs(fake_cost())
     plan = _search(120.0, costs)
     assert not plan.meaningful and plan.space_options == {"hidden_size": PROXY_HIDDEN[0]}
     assert "too little for the controller to learn" in plan.message
     minutes = math.ceil(plan.minimum_budget_seconds / 60)
     assert f"Give the search at least {minutes} min." in plan.message
-    enough = _search(plan.minimum_budget_seconds * 1.05, FakeCosts())
+    enough = _search(plan.minimum_budget_seconds * 1.05, recording_costs(fake_cost()))
     assert enough.meaningful  # the proposed budget does buy the minimums
 
 
-def test_the_users_hidden_size_and_batch_are_kept():
-    costs = FakeCosts()
+def test_the_users_hidden_size_and_batch_are_kept(recording_costs):
+    costs = recording_costs(fake_cost())
     plan = _search(3600.0, costs, space_options={"hidden_size": 96}, batch_size=20)
     assert plan.space_options == {"hidden_size": 96} and plan.batch_size == 20
-    assert {(options["hidden_size"], batch) for options, _, batch in costs.calls} == {(96, 20)}
+    assert {(call.options["hidden_size"], call.batch) for call in costs.calls} == {(96, 20)}
 
 
 def test_a_small_corpus_gets_fewer_streams_not_fewer_steps():
@@ -95,20 +90,20 @@ def test_a_small_corpus_gets_fewer_streams_not_fewer_steps():
     assert planned_lm_batch(1109, 35, 7) == 7
 
 
-def test_the_final_plan_buys_its_minimum_epochs_or_says_what_would():
-    costs = FakeCosts()
+def test_the_final_plan_buys_its_minimum_epochs_or_says_what_would(recording_costs):
+    costs = recording_costs(fake_cost())
     plan = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=2 * 3600.0, batch_size=None,
                                given={}, measure=costs)
     assert plan.meaningful and plan.epochs >= MIN_LM_FINAL_EPOCHS
     assert plan.overrides["hidden_size"] in CHILD_HIDDEN
-    assert not any(supernet for _, supernet, _ in costs.calls)  # the child is measured
+    assert not any(call.supernet for call in costs.calls)  # the child is measured
     short = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=30.0, batch_size=None,
-                                given={}, measure=FakeCosts())
+                                given={}, measure=recording_costs(fake_cost()))
     assert not short.meaningful and short.overrides == {"hidden_size": CHILD_HIDDEN[0]}
     assert f"(it needs {MIN_LM_FINAL_EPOCHS})" in short.message
     assert "Give final training at least" in short.message
     kept = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=30.0, batch_size=None,
-                               given={"hidden_size": 500}, measure=FakeCosts())
+                               given={"hidden_size": 500}, measure=recording_costs(fake_cost()))
     assert kept.overrides == {"hidden_size": 500}
 
 
