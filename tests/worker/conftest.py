@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -34,6 +35,30 @@ def images(user: Any, settings: Any) -> Any:
     shutil.copy(TINY_ZIP, target)
     return Dataset.objects.create(owner=user, name="cifar tiny", status=Dataset.READY, num_classes=10,
                                   num_images=100, file="datasets/tiny/cifar.zip")
+
+
+@pytest.fixture
+def when(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Any], bool], Callable[[], None]], None]:
+    """``when(matches, then)``: run ``then`` once, in the runner's own thread, right after the worker's
+    sink stored the first event for which ``matches(event)`` holds. (A watcher thread polling the
+    database raced the runner: the test database is SQLite in shared-cache memory mode, where a
+    statement that meets another connection's open transaction fails at once with "table is locked",
+    and the runner's event write was the one that failed.)"""
+    from worker.sink import DbChannelSink
+
+    real_emit = DbChannelSink.emit
+    hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]] = []
+
+    def emit(self: Any, event: Any) -> None:
+        real_emit(self, event)
+        for hook in list(hooks):
+            matches, then = hook
+            if matches(event):
+                hooks.remove(hook)
+                then()
+
+    monkeypatch.setattr(DbChannelSink, "emit", emit)
+    return lambda matches, then: hooks.append((matches, then))
 
 
 TEXT_CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"

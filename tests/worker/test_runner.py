@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
 from django.utils import timezone
 
 from webapp.searches.models import Search, SearchEvent
@@ -41,28 +39,6 @@ def _benchmark_search(user, enqueued, budget: Any) -> Search:
 
 def _events(search: Search) -> list[SearchEvent]:
     return list(SearchEvent.objects.filter(search=search).order_by("seq"))
-
-
-def _update_later(delay: float, search: Search, **fields: Any) -> threading.Thread:
-    """Another process's write, ``delay`` s from now. The test database is SQLite in shared-cache
-    memory mode, where a write that meets the runner's open transaction fails at once with "table is
-    locked" (no busy wait), so it is retried until it lands, as a real client would."""
-
-    def write() -> None:
-        time.sleep(delay)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                Search.objects.filter(pk=search.pk).update(**fields)
-                return
-            except OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-
-    thread = threading.Thread(target=write, daemon=True)
-    thread.start()
-    return thread
 
 
 def _claim_and_run(search: Search) -> str | None:
@@ -98,23 +74,36 @@ def test_cancel_before_start(user, enqueued) -> None:
     assert [e.type for e in events] == ["finished"] and events[0].payload["status"] == "cancelled"
 
 
-def test_cancel_while_running_stops_within_seconds(user, enqueued) -> None:
+def test_cancel_while_running_stops_within_seconds(user, enqueued, when) -> None:
     search = _benchmark_search(user, enqueued, "10m")
-    _update_later(1.0, search, cancel_requested=True)
-    started = time.monotonic()
+    cancelled_at: list[float] = []
+
+    def cancel() -> None:
+        Search.objects.filter(pk=search.pk).update(cancel_requested=True)
+        cancelled_at.append(time.monotonic())
+    when(lambda event: event.type == "controller_step", cancel)
     assert _claim_and_run(search) == Search.CANCELLED
-    assert time.monotonic() - started < 8
+    assert cancelled_at and time.monotonic() - cancelled_at[0] < 8
     events = _events(search)
     assert events[-1].type == "finished" and events[-1].payload["status"] == "cancelled"
     assert len(events) > 3  # it did run before the cancel
 
 
+def _steal_after_a_checkpoint(search: Search, when: Any) -> None:
+    """Another worker takes the lease two controller steps into the second epoch, so the first epoch's
+    checkpoint is on disk (in the runner's own thread, right after the event is stored: see ``when``
+    in conftest.py)."""
+    def steal() -> None:
+        Search.objects.filter(pk=search.pk).update(lease_owner="thief")
+    when(lambda event: event.type == "controller_step" and event.payload["step"] >= 7, steal)
+
+
 def test_a_lost_lease_stops_quietly_and_a_new_claim_resumes_without_duplicates(
-    user, enqueued, settings
+    user, enqueued, settings, when
 ) -> None:
     settings.SEARCH_LEASE_SECONDS = 2  # heartbeat every ~1 s
     search = _benchmark_search(user, enqueued, "10m")
-    _update_later(1.5, search, lease_owner="thief")
+    _steal_after_a_checkpoint(search, when)
     assert _claim_and_run(search) is None  # gave the search up to its "new owner"
     search.refresh_from_db()
     assert search.status == Search.RUNNING and search.lease_owner == "thief"
@@ -123,7 +112,14 @@ def test_a_lost_lease_stops_quietly_and_a_new_claim_resumes_without_duplicates(
 
     # the thief dies too; its lease runs out, and a new worker resumes from the checkpoint
     Search.objects.filter(pk=search.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    _update_later(1.5, search, cancel_requested=True)
+    resumed_at: list[int] = []
+
+    def cancel_after_a_step_of_its_own(event: Any) -> bool:
+        if event.type == "status" and event.payload.get("resumed_after") is not None:
+            resumed_at.append(event.seq)
+        return bool(resumed_at) and event.type == "controller_step"
+    when(cancel_after_a_step_of_its_own,
+         lambda: Search.objects.filter(pk=search.pk).update(cancel_requested=True))
     assert _claim_and_run(search) == Search.CANCELLED
     events = _events(search)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))

@@ -19,7 +19,6 @@ from webapp.searches.models import Search, SearchEvent
 from webapp.searches.services import create_search
 from worker import lease, shutdown
 from worker.runner import PAUSED, run_claimed_search
-from worker.sink import DbChannelSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TABLE = Path(__file__).resolve().parents[1] / "fixtures" / "nb201_cifar10.csv"
@@ -35,28 +34,6 @@ def _setup(settings: Any, cpu_no_pushes: Any) -> Iterator[None]:
 
 def _events(search: Search) -> list[SearchEvent]:
     return list(SearchEvent.objects.filter(search=search).order_by("seq"))
-
-
-@pytest.fixture
-def when(monkeypatch: pytest.MonkeyPatch) -> Callable[[Callable[[Any], bool], Callable[[], None]], None]:
-    """``when(matches, then)``: run ``then`` once, in the runner's own thread, right after the worker's
-    sink stored the first event for which ``matches(event)`` holds. (A watcher thread polling the
-    database raced the runner: the test database is SQLite in shared-cache memory mode, where a
-    statement that meets another connection's open transaction fails at once with "table is locked",
-    and the runner's event write was the one that failed.)"""
-    real_emit = DbChannelSink.emit
-    hooks: list[tuple[Callable[[Any], bool], Callable[[], None]]] = []
-
-    def emit(self: DbChannelSink, event: Any) -> None:
-        real_emit(self, event)
-        for hook in list(hooks):
-            matches, then = hook
-            if matches(event):
-                hooks.remove(hook)
-                then()
-
-    monkeypatch.setattr(DbChannelSink, "emit", emit)
-    return lambda matches, then: hooks.append((matches, then))
 
 
 def _step(n: int) -> Callable[[Any], bool]:
