@@ -54,6 +54,10 @@ def lm_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def perplexity(mean_loss: float) -> float:
+    """``exp(loss)``, capped at ``exp(MAX_LOG_PPL)``; a diverged (NaN or infinite) loss is the cap, so
+    its reward ``c / ppl`` is about 0 instead of a NaN that would poison the controller's update."""
+    if not math.isfinite(mean_loss):
+        return math.exp(MAX_LOG_PPL)
     return math.exp(min(mean_loss, MAX_LOG_PPL))
 
 

@@ -122,3 +122,15 @@ def test_a_full_score_reads_the_first_windows_of_the_validation_stream_with_the_
     ev.net.eval()
     expected = stream_metrics(lambda x, h: ev.net.run_arch(x, arch, h), ev.valid_windows[:10])
     assert ev.reward(arch, full=True) == pytest.approx(REWARD_C / expected["perplexity"], rel=1e-5)
+
+
+def test_a_diverged_supernet_scores_about_zero_not_nan(corpus):
+    """lr 20 on a tiny corpus can blow a cell up: its NaN loss is the perplexity cap, so the reward is a
+    finite ~0 and the controller's update stays finite (a NaN reward made its next sample crash)."""
+    ev = evaluator(corpus)
+    with torch.no_grad():
+        for param in ev.net.parameters():
+            param.fill_(float("nan"))
+    arch = sample(ev.context.space, 1)
+    for reward in (ev.reward(arch), ev.reward(arch, full=True)):
+        assert math.isfinite(reward) and 0.0 <= reward < 1e-12
