@@ -18,8 +18,13 @@ Minimums (why not the image ones): a language epoch is a whole pass over a corpu
 small images, so ten of them is not the bar. ``MIN_LM_SEARCH_EPOCHS`` = 2: the first pass takes
 the shared weights past the unigram level (``child_train.at_noise_level``), the second gives the
 controller rewards worth learning from; and the controller still needs ``MIN_CONTROLLER_STEPS``
-(100) updates. ``MIN_LM_FINAL_EPOCHS`` = 5: on the tiny test corpus 1 epoch left the model at the
-unigram level and 3 got below 0.9 x of it (``training.lm_verdict``); 5 leaves a margin.
+(100) updates. Final training needs ``MIN_LM_FINAL_EPOCHS`` = 5 passes *or* ``MIN_LM_FINAL_STEPS`` =
+500 steps, whichever comes first: on the tiny test corpus (8 steps a pass) 1 epoch left the model at
+the unigram level and 3 got below 0.9 x of it (``training.lm_verdict``), 5 leaves a margin; on
+WikiText-2 (about 900 steps a pass) passes are the wrong bar: with 10 minutes of this CPU the
+epochs rule shrank the child to hidden 32 (5 passes, test perplexity 294) where hidden 200 in under
+one pass reached 210 (``bench.language``, BENCHMARKS.md), so a few hundred steps of the larger
+model are what to buy.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from searchcore.spaces import TaskSpec, space_class
 
 MIN_LM_SEARCH_EPOCHS = 2
 MIN_LM_FINAL_EPOCHS = 5
+MIN_LM_FINAL_STEPS = 500  # or this many training steps, when passes are long (see the module doc)
 MAX_LM_BATCH = 64  # ENAS' PTB search batch
 MIN_LM_STEPS_PER_EPOCH = 8  # a small corpus gets fewer streams rather than fewer steps
 SCORE_WINDOWS = 10  # evaluators.shared_language.FULL_SCORE_WINDOWS (not imported: no evaluator here)
@@ -128,18 +134,22 @@ def plan_language_final(space: str, space_options: dict[str, Any], task: TaskSpe
                  + valid_steps * timing.forward_seconds(FINAL_EVAL_BATCH))
         return epoch, budget_seconds / max(epoch, 1e-9)
 
+    needed = min(MIN_LM_FINAL_EPOCHS, MIN_LM_FINAL_STEPS / max(train_steps, 1))  # in passes
+
     def fits(epochs: float) -> bool:
-        return epochs >= MIN_LM_FINAL_EPOCHS
+        return epochs >= needed
 
     rungs = fixed_by_user(hidden_ladder(space, CHILD_HIDDEN), given) or [{}]
     rung, epoch, epochs, measured = _largest_that_fits(rungs, cost, fits)
-    minimum = MIN_LM_FINAL_EPOCHS * measured[0]["seconds_per_epoch"]
+    minimum = needed * measured[0]["seconds_per_epoch"]
     meaningful = fits(epochs)
-    bought = (f"about {epochs:.0f} epochs of a language model of hidden size "
+    bought = (f"about {epochs:.{0 if epochs >= 2 else 1}f} epochs ({epochs * train_steps:,.0f} steps) of a "
+              f"language model of hidden size "
               f"{rung.get('hidden_size', 'as searched')} ({batch} streams, BPTT {bptt})")
     message = (f"Final training gets {bought}." if meaningful else
                f"Final training gets only {bought}: too few to learn more than word frequencies (it needs "
-               f"{MIN_LM_FINAL_EPOCHS}). Give final training at least {format_minutes(minimum)}.")
+               f"{MIN_LM_FINAL_EPOCHS} epochs or {MIN_LM_FINAL_STEPS} steps). Give final training at least "
+               f"{format_minutes(minimum)}.")
     return FinalPlan(overrides=rung, batch_size=batch, seconds_per_epoch=round(epoch, 3),
                      epochs=round(epochs, 2), meaningful=meaningful, minimum_budget_seconds=round(minimum, 1),
                      message=message, measured=measured)
@@ -156,5 +166,6 @@ def _search_message(rung: dict[str, Any], batch: int, details: dict[str, int], e
             f"passes and {MIN_CONTROLLER_STEPS} steps). Give the search at least {format_minutes(minimum)}.")
 
 
-__all__ = ["CHILD_HIDDEN", "MIN_LM_FINAL_EPOCHS", "MIN_LM_SEARCH_EPOCHS", "PROXY_HIDDEN", "hidden_ladder",
-           "plan_language_final", "plan_language_search", "planned_lm_batch", "steps_per_pass"]
+__all__ = ["CHILD_HIDDEN", "MIN_LM_FINAL_EPOCHS", "MIN_LM_FINAL_STEPS", "MIN_LM_SEARCH_EPOCHS",
+           "PROXY_HIDDEN", "hidden_ladder", "plan_language_final", "plan_language_search", "planned_lm_batch",
+           "steps_per_pass"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from searchcore.planning import MIN_CONTROLLER_STEPS
 from searchcore.planning.language import (
     CHILD_HIDDEN,
     MIN_LM_FINAL_EPOCHS,
+    MIN_LM_FINAL_STEPS,
     MIN_LM_SEARCH_EPOCHS,
     PROXY_HIDDEN,
     plan_language_final,
@@ -97,14 +99,32 @@ def test_the_final_plan_buys_its_minimum_epochs_or_says_what_would(recording_cos
     assert plan.meaningful and plan.epochs >= MIN_LM_FINAL_EPOCHS
     assert plan.overrides["hidden_size"] in CHILD_HIDDEN
     assert not any(call.supernet for call in costs.calls)  # the child is measured
-    short = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=30.0, batch_size=None,
+    short = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=5.0, batch_size=None,
                                 given={}, measure=recording_costs(fake_cost()))
     assert not short.meaningful and short.overrides == {"hidden_size": CHILD_HIDDEN[0]}
-    assert f"(it needs {MIN_LM_FINAL_EPOCHS})" in short.message
+    assert f"(it needs {MIN_LM_FINAL_EPOCHS} epochs or {MIN_LM_FINAL_STEPS} steps)" in short.message
     assert "Give final training at least" in short.message
     kept = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=30.0, batch_size=None,
                                given={"hidden_size": 500}, measure=recording_costs(fake_cost()))
     assert kept.overrides == {"hidden_size": 500}
+
+
+def test_on_a_large_corpus_the_final_plan_buys_steps_of_a_larger_model_not_passes_of_a_tiny_one(
+        recording_costs):
+    """WikiText-2 on a slow CPU: 20 minutes buy about one pass of hidden 200 (~1,000 steps) and 3 passes
+    of hidden 32; the epochs rule alone kept 32 and called it too little, the steps rule keeps 200
+    (bench.language: 210 against 294 test perplexity for the same 20 minutes)."""
+    slow = fake_cost(unit=2e-5)  # hidden 200: 1.2 s a step of 64 x 35 tokens
+    plan = plan_language_final("enas-rnn", {}, TASK, **TOKENS, budget_seconds=1200.0, batch_size=None,
+                               given={}, measure=recording_costs(slow))
+    steps = plan.epochs * steps_per_pass(TOKENS["train_tokens"], plan.batch_size, TASK.seq_len)
+    assert plan.meaningful and plan.overrides == {"hidden_size": 200}
+    assert plan.epochs < MIN_LM_FINAL_EPOCHS and steps >= MIN_LM_FINAL_STEPS
+    said = re.search(r"\(([\d,]+) steps\)", plan.message)
+    assert said and abs(int(said.group(1).replace(",", "")) - steps) < 10, plan.message
+    tiny = plan_language_final("enas-rnn", {}, TASK, train_tokens=1109, valid_tokens=100, budget_seconds=4.0,
+                               batch_size=None, given={}, measure=recording_costs(fake_cost()))
+    assert tiny.epochs >= MIN_LM_FINAL_EPOCHS  # a pass of 8 steps: passes are still the bar
 
 
 def test_a_timed_language_search_and_its_final_training_plan_themselves(tmp_path):
