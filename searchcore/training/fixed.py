@@ -26,15 +26,17 @@ def whole_budget_config(config: dict[str, Any]) -> dict[str, Any]:
 
     The search budget fields are cleared (there is no search); final training gets the sum of the
     two time budgets (its epoch count, if any, stays a cap), starts from scratch, and keeps the
-    space's ``channels`` unless the user gave final training its own.
+    space's width (``channels`` of an image network, ``hidden_size`` of a language one) unless the user
+    gave final training its own, so the final planner never shrinks the baseline.
     """
     final = dict(config.get("final") or {})
     seconds = [float(v) for v in (config.get("budget_seconds"), final.get("budget_seconds")) if v]
     final["budget_seconds"] = sum(seconds) if seconds else None
     final["init"] = "scratch"
     options = dataclasses.asdict(create_space(config["space"], **(config.get("space_options") or {})).options)
-    if final.get("channels") is None and "channels" in options:
-        final["channels"] = options["channels"]
+    for width in ("channels", "hidden_size"):
+        if final.get(width) is None and width in options:
+            final[width] = options[width]
     return {**config, "budget_seconds": None, "max_archs": None, "max_epochs": None, "final": final}
 
 

@@ -132,3 +132,45 @@ def test_the_comparison_endpoint(user, other_user, ready_dataset, enqueued) -> N
         ("baseline", 0.64, 1000 + baseline.pk)]
     assert client.get(f"/api/searches/{random.pk}/comparison").json() == body  # a control's is its search's
     assert _client(other_user).get(f"/api/searches/{main.pk}/comparison").status_code == 404
+
+
+def test_a_language_search_gets_a_random_control_and_an_lstm_baseline(
+        user, enqueued, settings, tmp_path, django_capture_on_commit_callbacks) -> None:
+    """Issue 7 item 7 for language (issue 9's lstm space): the baseline is the plain LSTM, as wide as the
+    searched cell when the search set its width, trained for the whole budget; the comparison ranks by
+    test perplexity, lower first."""
+    from pathlib import Path
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from webapp.datasets.models import Dataset
+    from webapp.datasets.services import create_dataset
+    from webapp.searches.comparison import comparison
+    from worker.datasets import validate_dataset
+
+    settings.MEDIA_ROOT = tmp_path
+    corpus = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
+    dataset = create_dataset(user, "wiki", SimpleUploadedFile("wiki.txt", corpus.read_bytes()))
+    assert validate_dataset(dataset.pk) == Dataset.READY
+    body = {"dataset": dataset.pk, "name": "lm", "space": "enas-rnn",
+            "space_options": {"num_nodes": 3, "hidden_size": 24}, "evaluator": "shared",
+            "budget": {"seconds": 90}, "final_budget": {"seconds": 60}, "final": {"bptt": 20},
+            "controls": True}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(_client(user), body)
+    assert response.status_code == 201, response.json()
+    main = Search.objects.get(pk=response.json()["id"])
+    random, baseline = main.controls.order_by("pk")
+    assert baseline.name == "lm — LSTM baseline" and baseline.config["space"] == "lstm"
+    assert baseline.config["space_options"] == {"hidden_size": 24}
+    assert baseline.config["final"]["bptt"] == 20 and baseline.config["final"]["init"] == "scratch"
+    assert "aux_head" not in baseline.config["final"] and random.config["controller"] == "random"
+
+    for run, ppl in ((main, 180.0), (random, 200.0), (baseline, 150.0)):
+        Search.objects.filter(pk=run.pk).update(status=Search.SUCCEEDED)
+        TrainedModel.objects.create(search=run, metrics={"test_perplexity": ppl, "test_accuracy": 0.2})
+    result = comparison(main)
+    assert result["decided"] and result["winner"] == "baseline"
+    assert result["metric"]["key"] == "test_perplexity"
+    assert result["sentence"] == ("NAS lost: the LSTM baseline won with 150.0 test perplexity, 30.0 below "
+                                  "NAS (180.0); the random control reached 200.0.")

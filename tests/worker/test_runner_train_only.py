@@ -54,3 +54,29 @@ def test_the_resnet20_control_trains_for_the_whole_budget_and_is_packaged(user, 
         names = zf.namelist()
         assert json.loads(zf.read("architecture.json"))["space"] == "resnet20"
     assert {"model.onnx", "predict.py", "metrics.json"} <= set(names)
+
+
+def test_the_lstm_control_of_a_language_search_trains_for_the_whole_budget_and_is_packaged(
+        user, corpus, enqueued) -> None:
+    main = create_search(user, {
+        "dataset": corpus.pk, "space": "enas-rnn", "space_options": {"num_nodes": 3, "hidden_size": 16},
+        "evaluator": "shared", "budget": {"seconds": 3}, "final_budget": {"seconds": 3},
+        "final": {"batch_size": 4}, "controls": True})
+    baseline = main.controls.get(role="baseline")
+    claim = lease.claim(baseline.pk)
+    status = run_claimed_search(baseline.pk, claim.owner)
+    baseline.refresh_from_db()
+    # a few seconds on a 1,155-token corpus may learn nothing beyond word frequencies (the verdict's own
+    # tests say when); trained and packaged either way
+    assert status == Search.SUCCEEDED or "learned nothing" in baseline.message, baseline.message
+    events = list(SearchEvent.objects.filter(search=baseline).order_by("seq"))
+    assert not {e.type for e in events} & SEARCH_EVENTS and events[-1].type == "finished"
+    train_config = json.loads((baseline.directory / "final" / "train_config.json").read_text())
+    assert train_config["budget_seconds"] == 6.0 and train_config["init"] == "scratch"
+    assert train_config["arch"]["space"] == "lstm"
+    assert train_config["child_overrides"]["hidden_size"] == 16  # as wide as the searched cell, not planned
+    metrics = TrainedModel.objects.get(search=baseline).metrics
+    assert metrics["test_perplexity"] > 1
+    with zipfile.ZipFile(baseline.directory / "package.zip") as zf:
+        assert json.loads(zf.read("architecture.json"))["space"] == "lstm"
+        assert {"model.onnx", "predict.py"} <= set(zf.namelist())

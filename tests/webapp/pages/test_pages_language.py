@@ -59,7 +59,7 @@ def test_the_results_page_shows_perplexity_samples_and_the_download(client_a, lm
     html = client_a.get(f"/searches/{lm_search.pk}/results").content.decode()
     assert re.search(r'id="test-perplexity">251\.4<', html)
     assert re.search(r'id="valid-perplexity">240\.7<', html)  # the best epoch's, from history
-    assert 'id="controls-card"' not in html and 'id="transfer-card"' not in html
+    assert 'id="controls-card"' in html and 'id="transfer-card"' not in html  # an LSTM baseline, no transfer
     assert 'id="test-accuracy"' not in html and "Confusion matrix" not in html
     assert 'id="per-class"' not in html
     samples = html.split('id="samples"')[1].split("</ul>")[0]
@@ -88,7 +88,7 @@ def test_the_live_page_draws_perplexity_for_a_language_search(client_a, lm_searc
     assert "Shared weights: train and valid perplexity per epoch" in html
     assert "Final training: perplexity" in html
     assert '<p id="noise-flag" class="alert warn small" hidden></p>' in html  # filled by live.js (noiseText)
-    assert 'id="controls-card"' not in html  # the ResNet-20 control is image-only
+    assert 'id="controls-card"' in html and "LSTM baseline" in html  # the language controls
     image = client_a.get(f"/searches/{search.pk}/").content.decode()
     assert 'data-task-kind="image"' in image and "Child network: loss and accuracy per epoch" in image
     assert 'id="noise-flag"' not in image
@@ -102,7 +102,9 @@ def test_an_image_search_keeps_accuracy_and_the_confusion_matrix(client_a, searc
     assert 'id="controls-card"' in html and 'id="transfer-card"' in html
 
 
-def test_controls_are_refused_for_a_language_search_with_a_reason(client_a, lm_search):
+def test_a_language_search_offers_its_controls_an_lstm_baseline(client_a, lm_search):
     from webapp.searches.controls import control_problem
 
-    assert "image classifiers" in control_problem(lm_search)
+    assert control_problem(lm_search) is None
+    html = client_a.get(f"/searches/{lm_search.pk}/results").content.decode()
+    assert 'id="run-controls"' in html and "LSTM baseline" in html
