@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,3 +41,20 @@ def check_enas_language_knobs() -> Callable[[Any], None]:
         assert dropouts == (0.25, 0.75, 0.25, 0.75)
 
     return check
+
+
+def assert_predicts_the_networks_next_words(train: Path, line: str, prompt: str = "the game was") -> None:
+    """``line`` (predict.py's ``--top 3`` output for ``prompt``) names the trained network's 3 most
+    likely next words after ``<eos> prompt``, with its probabilities (1e-4)."""
+    from searchcore.training.io import load_trained
+
+    fields = line.strip().split("\t")
+    assert fields[0] == prompt and len(fields) == 7, fields
+    model, prep, _ = load_trained(train)
+    index = {w: i for i, w in enumerate(prep["vocab"])}
+    ids = torch.tensor([[index[w] for w in ["<eos>", *prompt.split()]]]).t()
+    with torch.no_grad():
+        probs = torch.softmax(model(ids)[-1, 0].double(), -1)
+    top = torch.topk(probs, 3)
+    assert fields[1::2] == [prep["vocab"][i] for i in top.indices.tolist()]
+    assert [float(p) for p in fields[2::2]] == pytest.approx(top.values.tolist(), abs=1e-4)

@@ -17,6 +17,7 @@ from searchcore.export.package import export_package
 from searchcore.spaces import create_space
 from searchcore.training import FinalConfig, train_final
 from searchcore.training.io import load_trained
+from tests.searchcore.conftest import assert_predicts_the_networks_next_words
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
 OPTIONS = {"num_nodes": 5, "hidden_size": 16}
@@ -77,20 +78,11 @@ def test_the_onnx_step_unrolled_over_a_sentence_is_the_trained_network(package):
 
 def test_predict_prints_the_next_words_with_their_probabilities(package):
     train, pkg, _ = package
-    model, prep, _ = load_trained(train)
     result = predict(pkg, "--top", "3", "the game was", "Valkyria")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2
-    fields = lines[0].split("\t")
-    assert fields[0] == "the game was" and len(fields) == 7
-    index = {w: i for i, w in enumerate(prep["vocab"])}
-    ids = torch.tensor([[index[w] for w in ["<eos>", "the", "game", "was"]]]).t()
-    with torch.no_grad():
-        probs = torch.softmax(model(ids)[-1, 0].double(), -1)
-    top = torch.topk(probs, 3)
-    assert fields[1::2] == [prep["vocab"][i] for i in top.indices.tolist()]
-    assert [float(p) for p in fields[2::2]] == pytest.approx(top.values.tolist(), abs=1e-4)
+    assert_predicts_the_networks_next_words(train, lines[0])
 
 
 def test_unknown_words_are_named_and_bad_arguments_refused(package):

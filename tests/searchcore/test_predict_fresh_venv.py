@@ -18,6 +18,7 @@ from searchcore.export.package import export_package
 from searchcore.spaces import create_space
 from searchcore.training.final import FinalConfig, train_final
 from searchcore.training.io import load_trained
+from tests.searchcore.conftest import assert_predicts_the_networks_next_words
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "cifar10_tiny_png.zip"
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "wikitext2_tiny.txt"
@@ -106,14 +107,4 @@ def test_the_language_package_predicts_next_words_in_a_fresh_venv(tmp_path, fres
     result = subprocess.run([str(fresh_python), str(pkg / "predict.py"), "--top", "3", "the game was"],
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    fields = result.stdout.strip().split("\t")
-    assert fields[0] == "the game was" and len(fields) == 7, fields
-
-    model, prep, _ = load_trained(tmp_path / "train")
-    index = {w: i for i, w in enumerate(prep["vocab"])}
-    ids = torch.tensor([[index[w] for w in ["<eos>", "the", "game", "was"]]]).t()
-    with torch.no_grad():
-        probs = torch.softmax(model(ids)[-1, 0].double(), -1)
-    top = torch.topk(probs, 3)
-    assert fields[1::2] == [prep["vocab"][i] for i in top.indices.tolist()]
-    assert [float(p) for p in fields[2::2]] == pytest.approx(top.values.tolist(), abs=1e-4)
+    assert_predicts_the_networks_next_words(tmp_path / "train", result.stdout)

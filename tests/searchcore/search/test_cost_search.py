@@ -24,16 +24,21 @@ def _key(arch_json: dict[str, Any]) -> str:
     return json.dumps(arch_json, sort_keys=True)
 
 
-def test_a_search_with_a_latency_target_shapes_every_reward(tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    measured: list[str] = []
+@pytest.fixture
+def measured(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The architectures (canonical JSON) whose child latency is timed, in order; still really timed."""
+    timed: list[str] = []
     real_measure = LatencyReward.measure
 
     def measure(self: LatencyReward, arch: Any) -> float:
-        measured.append(_key(self.space.arch_to_json(arch)))
+        timed.append(_key(self.space.arch_to_json(arch)))
         return real_measure(self, arch)
 
     monkeypatch.setattr(LatencyReward, "measure", measure)
+    return timed
+
+
+def test_a_search_with_a_latency_target_shapes_every_reward(tmp_path: Path, measured: list[str]) -> None:
     config = SearchConfig(space="nb201", data=str(TINY), space_options={"channels": 4, "cells_per_stage": 1},
                           evaluator="shared", controller="reinforce", max_epochs=1, image_size=16,
                           batch_size=16, controller_steps_per_epoch=3, archs_per_step=2, derive_samples=3,
@@ -80,18 +85,9 @@ def test_without_a_target_no_latency_is_measured(tmp_path: Path, monkeypatch: py
             assert "latency_ms" not in event.payload and "accuracy" not in event.payload
 
 
-def test_a_resumed_search_keeps_the_latencies_it_measured(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_resumed_search_keeps_the_latencies_it_measured(tmp_path: Path, measured: list[str]) -> None:
     """The cache is in the checkpoint: after a pause at the first epoch's checkpoint, the resumed loop
     knows every latency measured before it without timing any architecture again."""
-    measured: list[str] = []
-    real_measure = LatencyReward.measure
-
-    def measure(self: LatencyReward, arch: Any) -> float:
-        measured.append(_key(self.space.arch_to_json(arch)))
-        return real_measure(self, arch)
-
-    monkeypatch.setattr(LatencyReward, "measure", measure)
     config = SearchConfig(space="nb201", data=str(TINY), space_options={"channels": 4, "cells_per_stage": 1},
                           evaluator="shared", controller="reinforce", max_epochs=2, image_size=16,
                           batch_size=16, controller_steps_per_epoch=3, archs_per_step=2, derive_samples=2,
