@@ -84,6 +84,25 @@ def derive_best(parts: SearchParts, *, samples: int, best_seen: dict[str, Any] |
     return _choose(parts, sound or degenerate, should_stop, shape)
 
 
+def derive_phase(loop: Any) -> bool:
+    """The search loop's derive (``SearchLoop.derive``): choose within what the time left affords,
+    record the choice as the loop's best and emit it as the derived ``best``; ``False`` when a stop
+    came first."""
+    parts, state, cost = loop.parts, loop.state, loop.cost
+    samples = loop.reserve.samples(parts.evaluator.full_score_batches())  # what the time left affords
+    chosen = derive_best(parts, samples=samples, best_seen=state.best_arch, sound_seen=state.sound_arch,
+                         allow_degenerate=loop.config.allow_degenerate,  # not degenerate unless nothing else
+                         should_stop=loop.user_should_stop, shape=cost.shape_batch if cost else None)
+    if chosen is None:
+        return False
+    state.best_arch, state.best_reward = chosen.architecture, chosen.reward
+    graph = parts.space.graph(parts.space.arch_from_json(chosen.architecture))
+    loop.emitter.emit("best", step=state.step, architecture=chosen.architecture, reward=chosen.reward,
+                      graph=graph, derived=True, degenerate=chosen.degenerate,
+                      **(cost.fields(chosen.architecture) if cost else {}))
+    return True
+
+
 def _split(parts: SearchParts, archs: Sequence[Any]) -> tuple[list[Any], list[Any]]:
     """``(sound, degenerate)`` architectures, each in the given order."""
     sound, degenerate = [], []
@@ -107,4 +126,4 @@ def _choose(parts: SearchParts, candidates: Sequence[Any], should_stop: Callable
     return Derived(best_json, best_reward, reasons)
 
 
-__all__ = ["EXTRA_ROUNDS", "Derived", "best_candidate", "derive_best", "derive_candidates"]
+__all__ = ["EXTRA_ROUNDS", "Derived", "best_candidate", "derive_best", "derive_candidates", "derive_phase"]

@@ -46,7 +46,7 @@ from searchcore.evaluators import Executor
 from searchcore.events import Emitter, EventSink, FanoutSink, JsonlSink
 from searchcore.search.budget import Budget
 from searchcore.search.cost import LatencyReward, latency_reward, shape_rewards
-from searchcore.search.derive import derive_best
+from searchcore.search.derive import derive_phase
 from searchcore.search.endings import fail, finish, search_result
 from searchcore.search.progress import PROGRESS_EVERY_S, LoopProgress, epoch_fraction
 from searchcore.search.result import SearchResult
@@ -135,7 +135,8 @@ class SearchLoop:
             return stored
         # a checkpoint of another version or config raises before anything is touched
         checkpoint = read_checkpoint(self.out_dir / CHECKPOINT_NAME, config_dict, where)
-        self._rewind_events(checkpoint)
+        self.emitter.last_seq = rewind_events(self.jsonl, self.sink, checkpoint)
+        (self.out_dir / RESULT_NAME).unlink(missing_ok=True)
         try:
             self.setup(checkpoint)
             self.search()
@@ -335,21 +336,10 @@ class SearchLoop:
 
     def derive(self) -> None:
         """Score sampled, greedy and best-seen architectures on the whole validation split."""
-        parts = self.parts
         self.batch_new = 0
         self._status("deriving", "scoring candidate architectures on the whole validation split")
-        samples = self.reserve.samples(parts.evaluator.full_score_batches())  # what the time left affords
-        chosen = derive_best(parts, samples=samples, best_seen=self.state.best_arch,
-                             sound_seen=self.state.sound_arch, allow_degenerate=self.config.allow_degenerate,
-                             should_stop=self.user_should_stop,  # not degenerate unless nothing else
-                             shape=self.cost.shape_batch if self.cost else None)
-        if chosen is None:
+        if not derive_phase(self):
             raise SearchCancelled
-        self.state.best_arch, self.state.best_reward = chosen.architecture, chosen.reward
-        graph = parts.space.graph(parts.space.arch_from_json(chosen.architecture))
-        self.emitter.emit("best", step=self.state.step, architecture=chosen.architecture,
-                          reward=chosen.reward, graph=graph, derived=True, degenerate=chosen.degenerate,
-                          **(self.cost.fields(chosen.architecture) if self.cost else {}))
 
     # -- checkpoint / resume ----------------------------------------------------------------------
     def checkpoint(self) -> None:
@@ -364,12 +354,6 @@ class SearchLoop:
         self.state = restore_checkpoint(checkpoint, parts=self.parts, generator=self.generator,
                                                budget=self.budget, cost=self.cost)
         logger.info("resumed %s after epoch %s (step %s)", self.out_dir, self.state.epoch, self.state.step)
-
-    def _rewind_events(self, checkpoint: dict[str, Any] | None) -> None:
-        last_seq = int(checkpoint["last_seq"]) if checkpoint is not None else 0
-        rewind_events(self.jsonl, self.sink, last_seq)
-        self.emitter.last_seq = last_seq
-        (self.out_dir / RESULT_NAME).unlink(missing_ok=True)
 
     # -- budget position, events -------------------------------------------------------------
     def _position(self) -> tuple[int, int] | None:

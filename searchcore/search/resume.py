@@ -63,13 +63,16 @@ def read_checkpoint(path: Path, config_dict: dict[str, Any], where: str) -> dict
     return state
 
 
-def rewind_events(jsonl: JsonlSink, sink: EventSink | None, last_seq: int) -> None:
-    """Drop the events after ``last_seq`` from ``events.jsonl`` and from a sink that can."""
+def rewind_events(jsonl: JsonlSink, sink: EventSink | None, checkpoint: dict[str, Any] | None) -> int:
+    """Drop the events after the checkpoint's ``last_seq`` (every event when there is no checkpoint)
+    from ``events.jsonl`` and from a sink that can; returns that seq, where the stream continues."""
+    last_seq = int(checkpoint["last_seq"]) if checkpoint is not None else 0
     if jsonl.path.exists():
         jsonl.truncate_after(last_seq)
     truncate = getattr(sink, "truncate_after", None)
     if callable(truncate):
         truncate(last_seq)
+    return last_seq
 
 
 def read_success(path: Path, config_dict: dict[str, Any], where: str) -> SearchResult | None:
